@@ -1,0 +1,3 @@
+from migration_lsp.cli import main
+
+raise SystemExit(main())

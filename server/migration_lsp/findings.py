@@ -1,0 +1,54 @@
+"""What rules report: findings with their fixes, independent of LSP and CLI formats."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from migration_lsp.model import Severity
+from migration_lsp.text import Span
+
+DOCS_URL = "https://migration-lsp.dev/rules/{rule}/"
+
+
+class Applicability(enum.Enum):
+    """How much a fix can be trusted (ruff's model)."""
+
+    SAFE = "safe"
+    """Keeps the meaning; may be applied by "fix all"."""
+    UNSAFE = "unsafe"
+    """Changes behaviour or needs review; applied only on request."""
+    DISPLAY = "display"
+    """A suggestion shown to the user, never applied automatically."""
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    span: Span
+    new_text: str
+
+
+@dataclass(slots=True)
+class Fix:
+    title: str
+    edits: list[Edit] = field(default_factory=list)
+    applicability: Applicability = Applicability.SAFE
+
+
+@dataclass(slots=True)
+class Finding:
+    rule: str
+    message: str
+    span: Span
+    severity: Severity
+    fix: Fix | None = None
+    path: str = ""
+    start: tuple[int, int] = (0, 0)
+    """0-based (line, code-point column), filled in by the engine."""
+    end: tuple[int, int] = (0, 0)
+    scope: Span | None = None
+    """The whole operation the finding is about; ignore comments anywhere on it apply."""
+
+    @property
+    def url(self) -> str:
+        return DOCS_URL.format(rule=self.rule)

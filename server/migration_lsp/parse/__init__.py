@@ -1,0 +1,34 @@
+"""Parsers: one per tool family, all producing `model.Migration`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migration_lsp.model import Migration
+
+SQL_TOOLS = frozenset({"flyway", "prisma", "golang-migrate", "dbmate", "goose", "sql"})
+PARSED_TOOLS = frozenset({"alembic", "django"}) | SQL_TOOLS
+
+
+def parse_migration(
+    path: str,
+    text: str,
+    tool: str,
+    dialect: str | None,
+    settings: dict[str, Any] | None = None,
+    flavor: str | None = None,
+) -> Migration | None:
+    """Parse one migration file of `tool`; None when no parser exists for the tool yet."""
+    if tool == "alembic":
+        from migration_lsp.parse.alembic import parse_alembic
+
+        return parse_alembic(path, text, dialect, settings)
+    if tool == "django":
+        from migration_lsp.parse.django import parse_django
+
+        return parse_django(path, text, dialect, settings)
+    if tool in SQL_TOOLS or path.endswith(".sql"):
+        from migration_lsp.parse.sql_files import parse_sql_migration
+
+        return parse_sql_migration(path, text, tool, dialect, settings, flavor)
+    return None

@@ -1,0 +1,126 @@
+"""Python string literals → their value plus the source offset of every character.
+
+SQL inside `op.execute("...")` is reported on the exact text inside the quotes, through escapes,
+triple quotes and implicit concatenation ("a" "b"). f-strings are not mapped: their value is only
+known at run time.
+"""
+
+from __future__ import annotations
+
+_SIMPLE_ESCAPES = {
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+}
+
+
+def literal_positions(source: str, start: int, end: int) -> tuple[str, list[int]] | None:
+    """Decode the string literal(s) in `source[start:end]`.
+
+    Returns the value and `positions`, where `positions[i]` is the offset in `source` of the
+    value's i-th character and `positions[len(value)]` the offset just after the last one.
+    None when the text is not a plain (non-f, non-bytes) string literal.
+    """
+    value: list[str] = []
+    positions: list[int] = []
+    i = start
+    end_of_last = start
+    found = False
+    while i < end:
+        ch = source[i]
+        if ch in " \t\r\n\f(":
+            i += 1
+            continue
+        if ch == "\\" and i + 1 < end and source[i + 1] in "\r\n":
+            i += 2
+            continue
+        if ch == "#":
+            newline = source.find("\n", i, end)
+            i = end if newline == -1 else newline + 1
+            continue
+        if ch == ")":
+            i += 1
+            continue
+        j = i
+        while j < end and source[j].isalpha():
+            j += 1
+        prefix = source[i:j].lower()
+        if j >= end or source[j] not in "'\"" or any(p not in "ru" for p in prefix):
+            return None
+        quote = source[j : j + 3] if source[j : j + 3] in ('"""', "'''") else source[j]
+        i = _decode(source, j + len(quote), end, quote, "r" in prefix, value, positions)
+        if i < 0:
+            return None
+        end_of_last = i - len(quote)
+        found = True
+    if not found:
+        return None
+    positions.append(end_of_last)
+    return "".join(value), positions
+
+
+def _decode(
+    source: str, i: int, end: int, quote: str, raw: bool, value: list[str], positions: list[int]
+) -> int:
+    """Append one literal's characters; return the offset after its closing quote, or -1."""
+    while i < end:
+        if source.startswith(quote, i):
+            return i + len(quote)
+        ch = source[i]
+        if ch != "\\" or i + 1 >= end:
+            value.append(ch)
+            positions.append(i)
+            i += 1
+            continue
+        nxt = source[i + 1]
+        if raw:
+            value.extend((ch, nxt))
+            positions.extend((i, i + 1))
+            i += 2
+            continue
+        if nxt == "\n":
+            i += 2
+            continue
+        if nxt == "\r":
+            i += 3 if source.startswith("\r\n", i + 1) else 2
+            continue
+        decoded, width = _escape(source, i, end)
+        value.append(decoded)
+        positions.append(i)
+        i += width
+    return -1
+
+
+def _escape(source: str, i: int, end: int) -> tuple[str, int]:
+    nxt = source[i + 1]
+    if nxt in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[nxt], 2
+    if nxt in "01234567":
+        j = i + 1
+        while j < min(i + 4, end) and source[j] in "01234567":
+            j += 1
+        return chr(int(source[i + 1 : j], 8)), j - i
+    widths = {"x": 2, "u": 4, "U": 8}
+    if nxt in widths:
+        digits = source[i + 2 : i + 2 + widths[nxt]]
+        try:
+            return chr(int(digits, 16)), 2 + widths[nxt]
+        except ValueError:
+            return "\\", 1
+    if nxt == "N" and i + 2 < end and source[i + 2] == "{":
+        close = source.find("}", i + 3, end)
+        if close != -1:
+            import unicodedata
+
+            try:
+                return unicodedata.lookup(source[i + 3 : close]), close + 1 - i
+            except KeyError:
+                pass
+    return "\\", 1

@@ -1,0 +1,229 @@
+"""Shared reading of Python migration files with `ast` (fast enough for every keystroke).
+
+Alembic and Django parsers both need: node spans in code-point offsets, dotted call names,
+literal values, imports, and SQL strings with their source positions. It lives here once.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from migration_lsp.model import ExecuteSQL, Import, Operation, ParseProblem, Step
+from migration_lsp.parse.pystrings import literal_positions
+from migration_lsp.parse.sql import TransactionMode, parse_sql
+from migration_lsp.text import LineIndex, Span
+
+UNKNOWN: Any = object()
+"""Returned by `literal()` for values only known at run time."""
+
+
+@dataclass(slots=True)
+class SqlString:
+    """The SQL handed to `execute`-like calls: its value (if static) and how it was built."""
+
+    value: str | None
+    positions: list[int] | None
+    formatted: bool
+
+
+class PythonSource:
+    """One parsed Python file plus position helpers."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = LineIndex(text)
+        self.tree: ast.Module | None = None
+        self.problem: ParseProblem | None = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.tree = ast.parse(text)
+        except SyntaxError as error:
+            self.problem = self._syntax_problem(error)
+        except (ValueError, RecursionError, MemoryError) as error:
+            self.problem = ParseProblem(span=Span(0, 0), message=f"cannot parse file: {error}")
+
+    def _syntax_problem(self, error: SyntaxError) -> ParseProblem:
+        line = max((error.lineno or 1) - 1, 0)
+        column = max((error.offset or 1) - 1, 0)
+        start = self.lines.offset(line, column)
+        end = start
+        if error.end_lineno is not None and error.end_offset is not None:
+            end = self.lines.offset(error.end_lineno - 1, max(error.end_offset - 1, 0))
+        if end <= start:
+            end = min(start + 1, len(self.text))
+            if end > start and self.text[start] == "\n":
+                end = start
+        return ParseProblem(span=Span(start, end), message=f"Python syntax error: {error.msg}")
+
+    def span(self, node: ast.AST) -> Span:
+        start = self.lines.offset_from_utf8(node.lineno - 1, node.col_offset)  # type: ignore[attr-defined]
+        end_line = getattr(node, "end_lineno", None) or node.lineno  # type: ignore[attr-defined]
+        end_col = getattr(node, "end_col_offset", None)
+        end = start if end_col is None else self.lines.offset_from_utf8(end_line - 1, end_col)
+        return Span(start, end)
+
+    def name_span(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> Span:
+        """Span of the name in `def name(` / `class Name(`."""
+        start = self.span(node).start
+        keyword = "class" if isinstance(node, ast.ClassDef) else "def"
+        found = self.text.find(node.name, self.text.find(keyword, start))
+        return Span(found, found + len(node.name)) if found != -1 else Span(start, start)
+
+    def imports(self) -> list[Import]:
+        found: list[Import] = []
+        if self.tree is None:
+            return found
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    found.append(
+                        Import(module=alias.name, names=[], span=self.span(node), from_import=False)
+                    )
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.append(
+                    Import(
+                        module=node.module,
+                        names=[a.name for a in node.names],
+                        span=self.span(node),
+                        from_import=True,
+                    )
+                )
+        return found
+
+    def sql_string(self, node: ast.expr) -> SqlString:
+        """The SQL of an argument: a literal, `sa.text("...")`, or something built at run time."""
+        if isinstance(node, ast.Call) and call_name(node).split(".")[-1] == "text" and node.args:
+            return self.sql_string(node.args[0])
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            span = self.span(node)
+            mapped = literal_positions(self.text, span.start, span.end)
+            if mapped is not None and mapped[0] == node.value:
+                return SqlString(node.value, mapped[1], False)
+            return SqlString(node.value, None, False)
+        return SqlString(None, None, is_formatted(node))
+
+    def execute_ops(
+        self,
+        call: ast.Call,
+        sql_node: ast.expr,
+        *,
+        step: Step,
+        in_transaction: bool,
+        transaction: TransactionMode,
+        dialect: str | None,
+        origin: str,
+        result_used: bool = False,
+    ) -> tuple[list[Operation], list[ParseProblem]]:
+        """An `ExecuteSQL` for the call, followed by the operations of the SQL inside it."""
+        sql = self.sql_string(sql_node)
+        spans = {"sql": self.span(sql_node), "keyword": self.span(call.func)}
+        execute = ExecuteSQL(
+            span=self.span(call),
+            step=step,
+            in_transaction=in_transaction,
+            origin=origin,
+            spans=spans,
+            sql=sql.value,
+            formatted=sql.formatted,
+            result_used=result_used,
+        )
+        ops: list[Operation] = [execute]
+        problems: list[ParseProblem] = []
+        if sql.value is not None:
+            positions = sql.positions
+            if positions is None:  # a literal we could not map: report on the whole string
+                whole = self.span(sql_node)
+                positions = [whole.start] * len(sql.value) + [whole.end]
+            result = parse_sql(
+                sql.value, dialect, positions=positions, step=step, transaction=transaction
+            )
+            for op in result.operations:
+                op.in_transaction = op.in_transaction or in_transaction
+                ops.append(op)
+            problems.extend(result.problems)
+        return ops, problems
+
+
+def call_name(node: ast.expr) -> str:
+    """Dotted name of a call or attribute chain: `op.create_index`, `migrations.AddIndex`."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call):
+        parts.append(call_name(node) + "()")
+    return ".".join(reversed(parts))
+
+
+def keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def argument(call: ast.Call, index: int, name: str) -> ast.expr | None:
+    """Positional argument `index`, or the keyword `name`."""
+    if index < len(call.args) and not isinstance(call.args[index], ast.Starred):
+        return call.args[index]
+    return keyword(call, name)
+
+
+def literal(node: ast.expr | None) -> Any:
+    """The Python value of a literal expression, or `UNKNOWN`."""
+    if node is None:
+        return UNKNOWN
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return UNKNOWN
+
+
+def string(node: ast.expr | None) -> str | None:
+    value = literal(node)
+    return value if isinstance(value, str) else None
+
+
+def is_formatted(node: ast.expr) -> bool:
+    """SQL assembled at run time from values: f-strings, `%`, `.format()`, `+` with non-literals."""
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(v, ast.FormattedValue) for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return _stringish(node.left)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return (_stringish(node.left) or _stringish(node.right)) and literal(node) is UNKNOWN
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "format" and _stringish(node.func.value):
+            return True
+        if call_name(node).split(".")[-1] == "text" and node.args:
+            return is_formatted(node.args[0])
+    return False
+
+
+def _stringish(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp):
+        return _stringish(node.left) or _stringish(node.right)
+    return False
+
+
+def is_empty_body(body: list[ast.stmt]) -> bool:
+    """`pass`, `...` and docstrings only."""
+    for stmt in body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        return False
+    return True

@@ -1,0 +1,693 @@
+"""SQL text → normalized operations, with sqlglot in the project's dialect.
+
+The text is tokenized once, split into statements at top-level semicolons, and each statement is
+parsed on its own, so one bad statement costs one `ParseProblem` and the others still report.
+Statements sqlglot only knows as `Command` are classified from their tokens. Offsets can be
+mapped through `positions` so SQL found inside a Python string reports on the string's text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokenizer_core import Token, TokenType
+
+from migration_lsp.model import (
+    AddColumn,
+    AddConstraint,
+    AlterColumn,
+    Column,
+    ConstraintKind,
+    CreateIndex,
+    CreateTable,
+    DataChange,
+    Default,
+    DropColumn,
+    DropConstraint,
+    DropIndex,
+    DropTable,
+    Operation,
+    OtherStatement,
+    ParseProblem,
+    RenameColumn,
+    RenameTable,
+    SetSetting,
+    Step,
+    TransactionControl,
+    Truncate,
+    ValidateConstraint,
+)
+from migration_lsp.text import Span
+
+logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
+
+SQLGLOT_DIALECTS = {
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "sqlite": "sqlite",
+    "mssql": "tsql",
+    "oracle": "oracle",
+}
+
+VOLATILE_FUNCTIONS = frozenset(
+    {
+        "random",
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "uuidv4",
+        "uuidv7",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "txid_current",
+        "gen_random_bytes",
+    }
+)
+
+TransactionMode = Literal["always", "never", "multi"]
+"""How the runner executes the text: wrapped in a transaction, not, or implicitly when the text
+holds more than one statement (a multi-statement simple query in PostgreSQL)."""
+
+
+@cache
+def _dialect(name: str | None) -> Dialect:
+    return Dialect.get_or_raise(SQLGLOT_DIALECTS.get(name or "postgresql", "postgres"))
+
+
+@dataclass(slots=True)
+class Statement:
+    """One top-level statement: its tokens and the operations it produced."""
+
+    tokens: list[Token]
+    span: Span
+    operations: list[Operation] = field(default_factory=list)
+
+    @property
+    def keyword(self) -> str:
+        return self.tokens[0].text.upper() if self.tokens else ""
+
+
+@dataclass(slots=True)
+class SqlResult:
+    statements: list[Statement] = field(default_factory=list)
+    problems: list[ParseProblem] = field(default_factory=list)
+
+    @property
+    def operations(self) -> list[Operation]:
+        return [op for st in self.statements for op in st.operations]
+
+
+def parse_sql(
+    text: str,
+    dialect: str | None,
+    *,
+    positions: Sequence[int] | None = None,
+    step: Step = Step.UP,
+    transaction: TransactionMode = "never",
+) -> SqlResult:
+    """Parse `text` into statements and operations.
+
+    `positions[i]` is the document offset of `text[i]` (length `len(text) + 1`); without it the
+    text is the document itself.
+    """
+    builder = _Builder(text, _dialect(dialect), positions, step)
+    result = SqlResult()
+    tokens = builder.tokenize(result)
+    chunks = _split(tokens)
+    wrapped = transaction == "always" or (transaction == "multi" and len(chunks) > 1)
+    explicit = False
+    for chunk in chunks:
+        statement = builder.statement(chunk, result)
+        for op in statement.operations:
+            if isinstance(op, TransactionControl):
+                if op.kind == "begin":
+                    explicit = True
+                elif op.kind in ("commit", "rollback"):
+                    explicit = False
+                op.in_transaction = wrapped
+            else:
+                op.in_transaction = wrapped or explicit
+        result.statements.append(statement)
+    return result
+
+
+def _split(tokens: list[Token]) -> list[list[Token]]:
+    chunks: list[list[Token]] = []
+    current: list[Token] = []
+    for token in tokens:
+        if token.token_type is TokenType.SEMICOLON:
+            if current:
+                chunks.append(current)
+            current = []
+        else:
+            current.append(token)
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+class _Builder:
+    """Turns the statements of one text into operations; holds the offset mapping."""
+
+    def __init__(
+        self, text: str, dialect: Dialect, positions: Sequence[int] | None, step: Step
+    ) -> None:
+        self.text = text
+        self.dialect = dialect
+        self.positions = positions
+        self.step = step
+
+    # ------------------------------------------------------------------ positions
+
+    def span(self, start: int, end_inclusive: int) -> Span:
+        end = end_inclusive + 1
+        if self.positions is None:
+            return Span(start, end)
+        last = len(self.positions) - 1
+        return Span(self.positions[min(start, last)], self.positions[min(end, last)])
+
+    def token_span(self, first: Token, last: Token | None = None) -> Span:
+        return self.span(first.start, (last or first).end)
+
+    def node_span(self, node: exp.Expression | None) -> Span | None:
+        """Span of an identifier-like node from sqlglot's `meta` (start/end are inclusive)."""
+        if node is None:
+            return None
+        target = node
+        if not node.meta.get("start") and isinstance(node, exp.Expression):
+            ident = node.find(exp.Identifier)
+            target = ident if ident is not None else node
+        meta = target.meta
+        if "start" in meta and "end" in meta:
+            return self.span(int(meta["start"]), int(meta["end"]))
+        return None
+
+    # ------------------------------------------------------------------ statements
+
+    def tokenize(self, result: SqlResult) -> list[Token]:
+        tokenizer = self.dialect.tokenizer_class(dialect=self.dialect)
+        try:
+            return list(tokenizer.tokenize(self.text))
+        except TokenError:
+            tokens = list(tokenizer.tokens)
+            start = tokens[-1].end + 1 if tokens else 0
+            while start < len(self.text) and self.text[start].isspace():
+                start += 1
+            end = self.text.find("\n", start)
+            end = len(self.text) if end == -1 else end
+            result.problems.append(
+                ParseProblem(
+                    span=self.span(start, max(start, end - 1)),
+                    message="SQL syntax error: unterminated string, quoted identifier or comment",
+                )
+            )
+            # keep the complete statements before the broken one
+            while tokens and tokens[-1].token_type is not TokenType.SEMICOLON:
+                tokens.pop()
+            return tokens
+
+    def statement(self, tokens: list[Token], result: SqlResult) -> Statement:
+        statement = Statement(tokens, self.token_span(tokens[0], tokens[-1]))
+        try:
+            parsed = self.dialect.parser().parse(tokens, self.text)
+        except ParseError as error:
+            result.problems.append(self._parse_problem(error, tokens))
+            return statement
+        except Exception:  # sqlglot can fail in unexpected ways on odd input
+            result.problems.append(
+                ParseProblem(span=statement.span, message="SQL statement could not be parsed")
+            )
+            return statement
+        expression = next((e for e in parsed if e is not None), None)
+        if not isinstance(expression, exp.Expression):
+            return statement
+        try:
+            statement.operations = self.operations(expression, tokens, statement.span)
+        except Exception:  # a malformed tree must not take the file down
+            statement.operations = [self.other(tokens, statement.span)]
+        return statement
+
+    def _parse_problem(self, error: ParseError, tokens: list[Token]) -> ParseProblem:
+        detail = error.errors[0] if error.errors else {}
+        description = str(detail.get("description") or "syntax error")
+        line, col = detail.get("line"), detail.get("col")
+        bad = tokens[-1]
+        if isinstance(line, int) and isinstance(col, int):
+            for token in tokens:
+                if token.line == line and token.col >= col:
+                    bad = token
+                    break
+        return ParseProblem(
+            span=self.token_span(bad), message=f"SQL syntax error: {description.rstrip('.')}"
+        )
+
+    # ------------------------------------------------------------------ operations
+
+    def _op(self, cls: Callable[..., Operation], span: Span, **kwargs: Any) -> Operation:
+        return cls(span=span, step=self.step, origin="sql", **kwargs)
+
+    def operations(self, node: exp.Expression, tokens: list[Token], span: Span) -> list[Operation]:
+        if isinstance(node, exp.Create):
+            return self.create(node, tokens, span)
+        if isinstance(node, exp.Drop):
+            return self.drop(node, tokens, span)
+        if isinstance(node, exp.Alter) and str(node.args.get("kind", "")).upper() == "TABLE":
+            return self.alter_table(node, tokens, span)
+        if isinstance(node, exp.TruncateTable):
+            tables = [_name(t) for t in node.expressions]
+            return [self._op(Truncate, span, tables=tables)]
+        if isinstance(node, exp.Update | exp.Delete | exp.Insert | exp.Merge):
+            return [self.data_change(node, tokens, span)]
+        if isinstance(node, exp.Transaction):
+            return [self._op(TransactionControl, span, kind="begin")]
+        if isinstance(node, exp.Commit):
+            return [self._op(TransactionControl, span, kind="commit")]
+        if isinstance(node, exp.Rollback):
+            return [self._op(TransactionControl, span, kind="rollback")]
+        if isinstance(node, exp.Set):
+            return self.set(node, tokens, span)
+        return self.from_tokens(tokens, span)
+
+    def create(self, node: exp.Create, tokens: list[Token], span: Span) -> list[Operation]:
+        kind = str(node.args.get("kind") or "").upper()
+        target = node.this
+        if kind == "INDEX" and isinstance(target, exp.Index):
+            table = target.args.get("table")
+            params = target.args.get("params")
+            columns = []
+            if isinstance(params, exp.IndexParameters):
+                columns = [
+                    (c.this if isinstance(c, exp.Ordered) else c).sql(dialect=self.dialect)
+                    for c in params.args.get("columns") or []
+                ]
+            spans = self._spans(name=target.this, table=table)
+            concurrently = _find_token(tokens, "CONCURRENTLY")
+            if concurrently is not None:
+                spans["concurrently"] = self.token_span(concurrently)
+            spans["keyword"] = self.token_span(tokens[0], _find_token(tokens, "INDEX"))
+            return [
+                self._op(
+                    CreateIndex,
+                    span,
+                    name=_name(target.this) if target.this else None,
+                    table=_name(table),
+                    columns=columns,
+                    unique=bool(node.args.get("unique")),
+                    concurrently=bool(node.args.get("concurrently")),
+                    if_not_exists=bool(node.args.get("exists")),
+                    spans=spans,
+                )
+            ]
+        if kind == "TABLE":
+            schema = target if isinstance(target, exp.Schema) else None
+            table = schema.this if schema is not None else target
+            columns = []
+            if schema is not None:
+                columns = [
+                    self.column(c, tokens)
+                    for c in schema.expressions
+                    if isinstance(c, exp.ColumnDef)
+                ]
+            return [
+                self._op(
+                    CreateTable,
+                    span,
+                    table=_name(table),
+                    columns=columns,
+                    if_not_exists=bool(node.args.get("exists")),
+                    spans=self._spans(table=table),
+                )
+            ]
+        return [self.other(tokens, span)]
+
+    def drop(self, node: exp.Drop, tokens: list[Token], span: Span) -> list[Operation]:
+        kind = str(node.args.get("kind") or "").upper()
+        exists = bool(node.args.get("exists"))
+        targets = node.args.get("tables") or ([node.this] if node.this else [])
+        if kind == "TABLE":
+            return [
+                self._op(
+                    DropTable, span, table=_name(t), if_exists=exists, spans=self._spans(table=t)
+                )
+                for t in targets
+            ]
+        if kind == "INDEX":
+            ops: list[Operation] = []
+            for t in targets:
+                spans = self._spans(name=t)
+                concurrently = _find_token(tokens, "CONCURRENTLY")
+                if concurrently is not None:
+                    spans["concurrently"] = self.token_span(concurrently)
+                spans["keyword"] = self.token_span(tokens[0], _find_token(tokens, "INDEX"))
+                ops.append(
+                    self._op(
+                        DropIndex,
+                        span,
+                        name=_name(t),
+                        table=None,
+                        concurrently=bool(node.args.get("concurrently")),
+                        if_exists=exists,
+                        spans=spans,
+                    )
+                )
+            return ops
+        return [self.other(tokens, span)]
+
+    def alter_table(self, node: exp.Alter, tokens: list[Token], span: Span) -> list[Operation]:
+        table_node = node.this
+        table = _name(table_node)
+        not_valid = bool(node.args.get("not_valid"))
+        ops: list[Operation] = []
+        for action in node.args.get("actions") or []:
+            spans = self._spans(table=table_node)
+            if isinstance(action, exp.ColumnDef):
+                column = self.column(action, tokens)
+                spans.update(self._spans(column=action.this))
+                ops.append(
+                    self._op(
+                        AddColumn,
+                        span,
+                        table=table,
+                        column=column,
+                        if_not_exists=bool(action.args.get("exists")),
+                        spans=spans,
+                    )
+                )
+            elif isinstance(action, exp.AlterColumn):
+                spans.update(self._spans(column=action.this))
+                dtype = action.args.get("dtype")
+                allow_null = action.args.get("allow_null")
+                nullable: bool | None = None
+                if allow_null is not None and action.args.get("drop"):
+                    nullable = True
+                elif allow_null is False:
+                    nullable = False
+                if dtype is None and nullable is None:
+                    continue  # SET DEFAULT / DROP DEFAULT / SET STATISTICS: metadata only
+                ops.append(
+                    self._op(
+                        AlterColumn,
+                        span,
+                        table=table,
+                        column=_name(action.this),
+                        new_type=dtype.sql(dialect=self.dialect).lower() if dtype else None,
+                        nullable=nullable,
+                        spans=spans,
+                    )
+                )
+            elif isinstance(action, exp.Drop):
+                kind = str(action.args.get("kind") or "").upper()
+                for target in action.args.get("tables") or []:
+                    if kind == "COLUMN":
+                        spans.update(self._spans(column=target))
+                        ops.append(
+                            self._op(
+                                DropColumn,
+                                span,
+                                table=table,
+                                column=_name(target),
+                                if_exists=bool(action.args.get("exists")),
+                                spans=spans,
+                            )
+                        )
+                    elif kind == "CONSTRAINT":
+                        spans.update(self._spans(name=target))
+                        ops.append(
+                            self._op(
+                                DropConstraint, span, table=table, name=_name(target), spans=spans
+                            )
+                        )
+            elif isinstance(action, exp.AddConstraint):
+                for constraint in action.expressions:
+                    ops.append(self.constraint(constraint, table, not_valid, span, dict(spans)))
+            elif isinstance(action, exp.RenameColumn):
+                spans.update(self._spans(column=action.this))
+                ops.append(
+                    self._op(
+                        RenameColumn,
+                        span,
+                        table=table,
+                        column=_name(action.this),
+                        new_name=_name(action.args.get("to")),
+                        spans=spans,
+                    )
+                )
+            elif isinstance(action, exp.AlterRename):
+                ops.append(
+                    self._op(
+                        RenameTable, span, table=table, new_name=_name(action.this), spans=spans
+                    )
+                )
+        if not ops:
+            return [self.other(tokens, span)]
+        return ops
+
+    def constraint(
+        self, node: exp.Expression, table: str, not_valid: bool, span: Span, spans: dict[str, Span]
+    ) -> Operation:
+        name: str | None = None
+        body = node
+        if isinstance(node, exp.Constraint):
+            name = _name(node.this)
+            spans.update(self._spans(name=node.this))
+            body = node.expressions[0] if node.expressions else node
+        kind: ConstraintKind = "unknown"
+        references: str | None = None
+        columns: list[str] = []
+        if isinstance(body, exp.ForeignKey):
+            kind = "foreign_key"
+            columns = [_name(c) for c in body.expressions]
+            ref = body.args.get("reference")
+            if isinstance(ref, exp.Reference):
+                target = ref.this.this if isinstance(ref.this, exp.Schema) else ref.this
+                references = _name(target)
+        elif isinstance(body, exp.CheckColumnConstraint):
+            kind = "check"
+        elif isinstance(body, exp.UniqueColumnConstraint):
+            kind = "unique"
+        elif isinstance(body, exp.PrimaryKey | exp.PrimaryKeyColumnConstraint):
+            kind = "primary_key"
+            columns = [_name(c) for c in body.expressions]
+        elif isinstance(body, exp.ExcludeColumnConstraint):
+            kind = "exclude"
+        return self._op(
+            AddConstraint,
+            span,
+            table=table,
+            name=name,
+            kind=kind,
+            not_valid=not_valid,
+            references=references,
+            columns=columns,
+            expression=body.sql(dialect=self.dialect),
+            spans=spans,
+        )
+
+    def column(self, node: exp.ColumnDef, tokens: list[Token]) -> Column:
+        kind = node.args.get("kind")
+        type_text = kind.sql(dialect=self.dialect).lower() if kind is not None else None
+        column = Column(name=_name(node.this), type=type_text, span=self.node_span(node.this))
+        if isinstance(kind, exp.DataType) and kind.this in (
+            exp.DataType.Type.SERIAL,
+            exp.DataType.Type.BIGSERIAL,
+            exp.DataType.Type.SMALLSERIAL,
+        ):
+            column.serial = True
+        for constraint in node.args.get("constraints") or []:
+            ckind = constraint.args.get("kind")
+            if isinstance(ckind, exp.NotNullColumnConstraint):
+                column.nullable = bool(ckind.args.get("allow_null"))
+            elif isinstance(ckind, exp.PrimaryKeyColumnConstraint):
+                column.primary_key = True
+                column.nullable = False
+            elif isinstance(ckind, exp.DefaultColumnConstraint):
+                column.default = self.default(ckind, tokens)
+            elif isinstance(ckind, exp.UniqueColumnConstraint):
+                column.unique = True
+            elif isinstance(ckind, exp.Reference):
+                target = ckind.this.this if isinstance(ckind.this, exp.Schema) else ckind.this
+                column.references = _name(target)
+            elif isinstance(ckind, exp.GeneratedAsIdentityColumnConstraint):
+                if ckind.args.get("this") is not None or ckind.args.get("expression") is None:
+                    column.identity = True
+                if ckind.args.get("expression") is not None:
+                    column.generated_stored = True
+            elif isinstance(ckind, exp.ComputedColumnConstraint):
+                column.generated_stored = bool(ckind.args.get("persisted"))
+        return column
+
+    def default(self, node: exp.DefaultColumnConstraint, tokens: list[Token]) -> Default:
+        text = node.this.sql(dialect=self.dialect) if node.this is not None else ""
+        volatile = None
+        for call in node.find_all(exp.Func):
+            name = _function_name(call)
+            if name in VOLATILE_FUNCTIONS:
+                volatile = name
+                break
+        return Default(text=text, volatile_function=volatile)
+
+    def data_change(self, node: exp.Expression, tokens: list[Token], span: Span) -> Operation:
+        kind = type(node).__name__.lower()
+        target = node.this
+        if isinstance(target, exp.Schema):
+            target = target.this
+        where = node.args.get("where")
+        limit = node.args.get("limit")
+        spans = self._spans(table=target)
+        limit_token = _find_token(tokens, "LIMIT", top_level=True)
+        if limit is not None and limit_token is not None:
+            spans["limit"] = self.token_span(limit_token, tokens[-1])
+        unbounded = kind in ("update", "delete") and (where is None or _only_null_tests(where.this))
+        return self._op(
+            DataChange,
+            span,
+            kind=kind,
+            table=_name(target) if isinstance(target, exp.Table) else None,
+            has_where=where is not None,
+            unbounded=unbounded and limit is None,
+            has_limit=limit is not None,
+            spans=spans,
+        )
+
+    def set(self, node: exp.Set, tokens: list[Token], span: Span) -> list[Operation]:
+        ops: list[Operation] = []
+        for item in node.expressions:
+            if not isinstance(item, exp.SetItem) or not isinstance(item.this, exp.EQ):
+                continue
+            name = item.this.this.sql().lower()
+            value = item.this.expression
+            value_text = value.name if isinstance(value, exp.Literal) else value.sql()
+            ops.append(
+                self._op(
+                    SetSetting,
+                    span,
+                    name=name,
+                    value=value_text,
+                    local=str(item.args.get("kind") or "").upper() == "LOCAL",
+                )
+            )
+        return ops or [self.other(tokens, span)]
+
+    def from_tokens(self, tokens: list[Token], span: Span) -> list[Operation]:
+        """Classify statements sqlglot keeps as `Command` by their leading words."""
+        words = [t.text.upper() for t in tokens[:8]]
+        if words[:2] == ["START", "TRANSACTION"] or words[:1] == ["BEGIN"]:
+            return [self._op(TransactionControl, span, kind="begin")]
+        if words[:1] in (["END"], ["COMMIT"]):
+            return [self._op(TransactionControl, span, kind="commit")]
+        if words[:2] == ["ALTER", "TABLE"]:
+            names = [w for w in words[2:] if w not in ("ONLY", "IF", "EXISTS")]
+            table_token = tokens[2 + words[2:].index(names[0])] if names else None
+            table = _unquote(table_token.text) if table_token else ""
+            spans = {"table": self.token_span(table_token)} if table_token else {}
+            upper_all = [t.text.upper() for t in tokens]
+            if "VALIDATE" in upper_all:
+                i = upper_all.index("VALIDATE")
+                if i + 2 < len(tokens) and upper_all[i + 1] == "CONSTRAINT":
+                    spans["name"] = self.token_span(tokens[i + 2])
+                    return [
+                        self._op(
+                            ValidateConstraint,
+                            span,
+                            table=table,
+                            name=_unquote(tokens[i + 2].text),
+                            spans=spans,
+                        )
+                    ]
+            if "USING" in upper_all and "ADD" in upper_all and "INDEX" in upper_all:
+                kind: ConstraintKind = "primary_key" if "PRIMARY" in upper_all else "unique"
+                name = None
+                if "CONSTRAINT" in upper_all:
+                    i = upper_all.index("CONSTRAINT")
+                    if i + 1 < len(tokens):
+                        name = _unquote(tokens[i + 1].text)
+                        spans["name"] = self.token_span(tokens[i + 1])
+                return [
+                    self._op(
+                        AddConstraint,
+                        span,
+                        table=table,
+                        name=name,
+                        kind=kind,
+                        using_index=True,
+                        spans=spans,
+                    )
+                ]
+        return [self.other(tokens, span)]
+
+    def other(self, tokens: list[Token], span: Span) -> Operation:
+        keyword = " ".join(t.text.upper() for t in tokens[:2])
+        return self._op(
+            OtherStatement,
+            span,
+            keyword=keyword,
+            text=self.text[tokens[0].start : tokens[-1].end + 1],
+        )
+
+    def _spans(self, **nodes: exp.Expression | None) -> dict[str, Span]:
+        spans: dict[str, Span] = {}
+        for part, node in nodes.items():
+            found = self.node_span(node)
+            if found is not None:
+                spans[part] = found
+        return spans
+
+
+def _name(node: Any) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, exp.Table | exp.Column):
+        return str(node.name)
+    if isinstance(node, exp.Identifier):
+        return str(node.this)
+    if isinstance(node, exp.Expression):
+        return str(node.name or node.sql())
+    return str(node)
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in '"`':
+        return text[1:-1]
+    return text
+
+
+def _function_name(node: exp.Func) -> str:
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    if isinstance(node, exp.Rand):
+        return "random"
+    if isinstance(node, exp.Uuid):
+        return "gen_random_uuid"
+    return str(node.sql_name()).lower()
+
+
+def _find_token(tokens: list[Token], word: str, *, top_level: bool = False) -> Token | None:
+    depth = 0
+    for token in tokens:
+        if token.token_type is TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type is TokenType.R_PAREN:
+            depth -= 1
+        elif token.text.upper() == word and (depth == 0 or not top_level):
+            return token
+    return None
+
+
+def _only_null_tests(node: exp.Expression) -> bool:
+    """True for WHERE clauses that bound nothing: `col IS NULL` (AND/OR of such)."""
+    if isinstance(node, exp.Paren):
+        return _only_null_tests(node.this)
+    if isinstance(node, exp.And | exp.Or):
+        return _only_null_tests(node.this) and _only_null_tests(node.expression)
+    if isinstance(node, exp.Not):
+        return _only_null_tests(node.this)
+    return isinstance(node, exp.Is) and isinstance(node.expression, exp.Null)

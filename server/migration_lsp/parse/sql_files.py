@@ -1,0 +1,144 @@
+"""SQL migration files of each SQL runner → `Migration`.
+
+The SQL is the same everywhere; what differs per tool is which part is the forward step and
+whether the runner wraps it in a transaction: Flyway (per-script config, its own detection of
+non-transactional statements), dbmate and goose (section markers and directives),
+golang-migrate and Prisma (one multi-statement query: an implicit transaction), plain folders.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from migration_lsp.model import (
+    CreateIndex,
+    DropIndex,
+    Migration,
+    Step,
+    StepBody,
+)
+from migration_lsp.parse.sql import SqlResult, TransactionMode, parse_sql
+from migration_lsp.text import Span
+
+_DBMATE_SECTION = re.compile(r"^--\s*migrate:(up|down)\b(.*)$", re.MULTILINE | re.IGNORECASE)
+_GOOSE_SECTION = re.compile(r"^--\s*\+goose\s+(Up|Down)\b.*$", re.MULTILINE | re.IGNORECASE)
+_GOOSE_NO_TX = re.compile(r"^--\s*\+goose\s+NO\s+TRANSACTION\b", re.MULTILINE | re.IGNORECASE)
+_FLYWAY_INLINE = re.compile(
+    r"^--\s*flyway:executeInTransaction\s*=\s*(true|false)\b", re.MULTILINE | re.IGNORECASE
+)
+
+
+def parse_sql_migration(
+    path: str,
+    text: str,
+    tool: str,
+    dialect: str | None,
+    settings: dict[str, Any] | None = None,
+    flavor: str | None = None,
+) -> Migration:
+    settings = settings or {}
+    migration = Migration(path=path, text=text, tool=tool, dialect=dialect, language="sql")
+    name = Path(path).name
+    if tool == "dbmate":
+        _sections(migration, _DBMATE_SECTION, lambda m: "transaction:false" not in m.group(2))
+    elif tool == "goose":
+        no_tx = _GOOSE_NO_TX.search(text) is not None
+        _sections(migration, _GOOSE_SECTION, lambda m: not no_tx)
+    elif tool == "flyway":
+        step = Step.DOWN if name[:1] in "Uu" and not name.startswith("R__") else Step.UP
+        _whole(migration, step, _flyway_mode(path, text, dialect, settings))
+    elif tool == "golang-migrate":
+        step = Step.DOWN if name.endswith(".down.sql") else Step.UP
+        _whole(migration, step, "multi")
+    elif tool == "prisma":
+        _whole(migration, Step.UP, "multi")
+    else:  # plain folders of SQL files, Supabase, sqitch
+        mode: TransactionMode = "always" if flavor == "supabase" else "never"
+        step = Step.DOWN if name.endswith(".down.sql") or "/revert/" in path else Step.UP
+        _whole(migration, step, mode)
+    return migration
+
+
+def _whole(migration: Migration, step: Step, mode: TransactionMode) -> None:
+    result = parse_sql(migration.text, migration.dialect, step=step, transaction=mode)
+    _add(migration, result)
+    migration.transactional = mode != "never"
+    body = StepBody(span=Span(0, 0), body=Span(0, len(migration.text)), empty=not result.statements)
+    if step is Step.UP:
+        migration.up = body
+    else:
+        migration.down = body
+
+
+def _sections(migration: Migration, marker: re.Pattern[str], transactional: Any) -> None:
+    text = migration.text
+    matches = list(marker.finditer(text))
+    for index, match in enumerate(matches):
+        step = Step.UP if match.group(1).lower() == "up" else Step.DOWN
+        start = match.end()
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        mode: TransactionMode = "always" if transactional(match) else "never"
+        result = parse_sql(
+            text[start:end],
+            migration.dialect,
+            positions=range(start, end + 1),
+            step=step,
+            transaction=mode,
+        )
+        _add(migration, result)
+        body = StepBody(
+            span=Span(match.start(), match.end()),
+            body=Span(start, end),
+            empty=not result.statements,
+        )
+        if step is Step.UP:
+            migration.up = migration.up or body
+            migration.transactional = mode != "never"
+        else:
+            migration.down = migration.down or body
+
+
+def _add(migration: Migration, result: SqlResult) -> None:
+    migration.operations.extend(result.operations)
+    migration.problems.extend(result.problems)
+
+
+def _flyway_mode(
+    path: str, text: str, dialect: str | None, settings: dict[str, Any]
+) -> TransactionMode:
+    """Flyway runs a script in a transaction unless told otherwise, but on PostgreSQL it
+    detects statements that cannot run in one (CREATE/DROP INDEX CONCURRENTLY) and runs such a
+    script without; mixing both kinds fails unless `mixed=true`."""
+    setting = _flyway_script_setting(path, text)
+    if setting is None:
+        setting = settings.get("executeInTransaction")
+    if setting is False:
+        return "never"
+    if (dialect or "postgresql") != "postgresql":
+        return "always"
+    result = parse_sql(text, dialect, transaction="never")
+    kinds = {
+        isinstance(op, CreateIndex | DropIndex) and op.concurrently for op in result.operations
+    }
+    if kinds == {True} or (kinds == {True, False} and settings.get("mixed") is True):
+        return "never"
+    return "always"
+
+
+def _flyway_script_setting(path: str, text: str) -> bool | None:
+    """`executeInTransaction` from the script's own config file or an inline comment."""
+    inline = _FLYWAY_INLINE.search(text)
+    if inline:
+        return inline.group(1).lower() == "true"
+    conf = Path(path + ".conf")
+    try:
+        content = conf.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in content.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "executeInTransaction":
+            return value.strip().lower() == "true"
+    return None

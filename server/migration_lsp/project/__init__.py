@@ -1,0 +1,1 @@
+"""Workspace side: which migration projects a folder holds, and their configuration."""

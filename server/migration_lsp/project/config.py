@@ -1,0 +1,281 @@
+"""User configuration: `[tool.migration-lsp]` in pyproject.toml, or `migration-lsp.toml`.
+
+The options are defined once, in `OPTIONS`; the CLI, the language server and the docs read them
+from here. Every mistake is reported with the file and line, never silently accepted.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from migration_lsp.model import DIALECTS, Severity
+from migration_lsp.rules.registry import BY_ID, RULES
+
+CONFIG_FILES = ("migration-lsp.toml", ".migration-lsp.toml", "pyproject.toml")
+DEFAULT_MAX_FILE_SIZE = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    name: str
+    type: str
+    default: str
+    help: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "select",
+        "list of rule ids",
+        "the default rule set",
+        'Rules to run instead of the defaults; "ALL" selects every rule.',
+    ),
+    Option(
+        "extend-select",
+        "list of rule ids",
+        "[]",
+        "Rules to run in addition to the selected ones (e.g. rules off by default).",
+    ),
+    Option("ignore", "list of rule ids", "[]", "Rules never to run."),
+    Option(
+        "severity",
+        "table rule id → level",
+        "{}",
+        'Override a rule\'s severity: "error", "warning", "info" or "hint".',
+    ),
+    Option(
+        "dialect",
+        "string",
+        "detected",
+        "Database dialect when detection is wrong or impossible: " + ", ".join(DIALECTS) + ".",
+    ),
+    Option(
+        "exclude",
+        "list of globs",
+        "[]",
+        "Files not to check, as globs relative to the configuration file's folder.",
+    ),
+    Option(
+        "check-downgrade",
+        "bool",
+        "false",
+        "Also judge reverse steps (downgrade / down) with the production-safety rules.",
+    ),
+    Option(
+        "max-file-size",
+        "integer (bytes)",
+        str(DEFAULT_MAX_FILE_SIZE),
+        "Files larger than this are skipped with one info finding.",
+    ),
+)
+_OPTION_NAMES = {o.name for o in OPTIONS}
+
+
+class ConfigError(Exception):
+    """A configuration mistake, with the file and line it comes from."""
+
+    def __init__(self, message: str, path: Path | None = None, line: int | None = None) -> None:
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line else f"{path}: "
+        super().__init__(where + message)
+        self.path = path
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    dialect: str | None = None
+    exclude: tuple[str, ...] = ()
+    check_downgrade: bool = False
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    path: Path | None = None
+    """The file this configuration came from, if any."""
+
+    def enabled_rules(self) -> frozenset[str]:
+        if self.select is None:
+            enabled = {r.id for r in RULES if r.default_enabled}
+        elif "ALL" in self.select:
+            enabled = {r.id for r in RULES}
+        else:
+            enabled = set(self.select)
+        enabled.update(self.extend_select)
+        enabled.difference_update(self.ignore)
+        return frozenset(enabled)
+
+    def severity_of(self, rule_id: str) -> Severity:
+        return self.severity.get(rule_id, BY_ID[rule_id].severity)
+
+    def is_excluded(self, path: Path) -> bool:
+        if not self.exclude:
+            return False
+        base = self.path.parent if self.path is not None else Path.cwd()
+        try:
+            relative = path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            relative = path.as_posix()
+        return any(_glob_match(relative, pattern) for pattern in self.exclude)
+
+    def with_overrides(
+        self, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None
+    ) -> Config:
+        """Command-line `--select`/`--ignore` replace the file's lists."""
+        changes: dict[str, Any] = {}
+        if select is not None:
+            changes["select"] = _check_ids(list(select), "--select", None, None)
+            changes["extend_select"] = ()
+        if ignore is not None:
+            changes["ignore"] = _check_ids(list(ignore), "--ignore", None, None)
+        return replace(self, **changes)
+
+
+def _glob_match(relative: str, pattern: str) -> bool:
+    pattern = pattern.strip("/")
+    if fnmatch.fnmatchcase(relative, pattern):
+        return True
+    if pattern.endswith("/**"):
+        return relative.startswith(pattern[:-3] + "/")
+    return fnmatch.fnmatchcase(relative, pattern + "/*")
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest configuration file at or above `start` that configures migration-lsp."""
+    folder = start if start.is_dir() else start.parent
+    for candidate_dir in (folder, *folder.parents):
+        for name in CONFIG_FILES:
+            candidate = candidate_dir / name
+            if not candidate.is_file():
+                continue
+            if name != "pyproject.toml":
+                return candidate
+            try:
+                if "[tool.migration-lsp]" in candidate.read_text(
+                    encoding="utf-8", errors="replace"
+                ):
+                    return candidate
+            except OSError:
+                continue
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read one configuration file; `ConfigError` on any mistake."""
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read configuration: {error}", path) from error
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = getattr(error, "lineno", None)
+        raise ConfigError(f"invalid TOML: {error}", path, line) from error
+    if path.name == "pyproject.toml":
+        section = data.get("tool", {}).get("migration-lsp")
+        if section is None:
+            return Config(path=path)
+        table = "[tool.migration-lsp]"
+    else:
+        section = data
+        table = "the file"
+    if not isinstance(section, dict):
+        raise ConfigError(f"{table} must be a table", path)
+    return parse_options(section, path, text)
+
+
+def parse_options(section: dict[str, Any], path: Path | None = None, text: str = "") -> Config:
+    """Validate a mapping of options (from TOML, or from an editor's settings)."""
+
+    def line_of(needle: str) -> int | None:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if needle in line:
+                return number
+        return None
+
+    def fail(message: str, needle: str) -> ConfigError:
+        return ConfigError(message, path, line_of(needle))
+
+    unknown = sorted(set(section) - _OPTION_NAMES)
+    if unknown:
+        known = ", ".join(sorted(_OPTION_NAMES))
+        raise fail(f"unknown option {unknown[0]!r} (known options: {known})", unknown[0])
+    values: dict[str, Any] = {"path": path}
+
+    def id_list(key: str) -> tuple[str, ...]:
+        value = section[key]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise fail(f"{key!r} must be a list of rule ids", key)
+        return _check_ids(value, key, path, line_of)
+
+    if "select" in section:
+        values["select"] = id_list("select")
+    if "extend-select" in section:
+        values["extend_select"] = id_list("extend-select")
+    if "ignore" in section:
+        values["ignore"] = id_list("ignore")
+    if "severity" in section:
+        table = section["severity"]
+        if not isinstance(table, dict):
+            raise fail("'severity' must be a table of rule id = level", "severity")
+        severities: dict[str, Severity] = {}
+        for rule_id, level in table.items():
+            _check_ids([rule_id], "severity", path, line_of)
+            try:
+                severities[rule_id] = Severity.parse(str(level))
+            except ValueError as error:
+                raise fail(f"severity of {rule_id}: {error}", rule_id) from error
+        values["severity"] = severities
+    if "dialect" in section:
+        dialect = section["dialect"]
+        if dialect not in DIALECTS:
+            raise fail(f"unknown dialect {dialect!r} (use {', '.join(DIALECTS)})", "dialect")
+        values["dialect"] = dialect
+    if "exclude" in section:
+        exclude = section["exclude"]
+        if not isinstance(exclude, list) or not all(isinstance(v, str) for v in exclude):
+            raise fail("'exclude' must be a list of glob patterns", "exclude")
+        values["exclude"] = tuple(exclude)
+    if "check-downgrade" in section:
+        if not isinstance(section["check-downgrade"], bool):
+            raise fail("'check-downgrade' must be true or false", "check-downgrade")
+        values["check_downgrade"] = section["check-downgrade"]
+    if "max-file-size" in section:
+        size = section["max-file-size"]
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+            raise fail("'max-file-size' must be a positive number of bytes", "max-file-size")
+        values["max_file_size"] = size
+    return Config(**values)
+
+
+def _check_ids(ids: list[str], key: str, path: Path | None, line_of: Any) -> tuple[str, ...]:
+    for rule_id in ids:
+        if rule_id != "ALL" and rule_id not in BY_ID:
+            hint = _closest(rule_id)
+            suggestion = f"; did you mean {hint!r}?" if hint else ""
+            line = line_of(rule_id) if line_of else None
+            raise ConfigError(
+                f"unknown rule id {rule_id!r} in {key}{suggestion} "
+                "(migration-lsp rules lists them)",
+                path,
+                line,
+            )
+    return tuple(ids)
+
+
+def _closest(rule_id: str) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(rule_id, list(BY_ID), n=1)
+    return matches[0] if matches else None

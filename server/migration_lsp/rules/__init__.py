@@ -1,0 +1,1 @@
+"""Rules: one check each over the normalized model; see `registry.RULES`."""

@@ -1,0 +1,140 @@
+"""What a rule is: an id, defaults, documentation, and one check over a normalized migration.
+
+A rule's docstring is its documentation (`explain`, the docs pages and hover show it), written
+in fixed sections: What it does / Why is this bad? / Example / Use instead / Fix safety.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from migration_lsp.findings import Finding, Fix
+from migration_lsp.model import (
+    CreateTable,
+    Migration,
+    Operation,
+    RenameTable,
+    Severity,
+    Step,
+)
+from migration_lsp.text import Span
+
+Check = Callable[["Context"], Iterable[Finding]]
+
+PG = frozenset({"postgresql"})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    summary: str
+    severity: Severity
+    category: str
+    check: Check
+    dialects: frozenset[str] | None = None
+    """Dialects the rule applies to; None for all."""
+    default_enabled: bool = True
+    fix: str | None = None
+    """Name of the quick fix the rule offers, when it has one."""
+    anchors: dict[str, str] = field(default_factory=dict)
+    """Equivalent checks in other linters: {"squawk": "require-concurrent-index-creation"}."""
+
+    @property
+    def doc(self) -> str:
+        return inspect.cleandoc(self.check.__doc__ or self.summary)
+
+    def applies_to(self, dialect: str) -> bool:
+        return self.dialects is None or dialect in self.dialects
+
+
+def rule(
+    id: str,
+    *,
+    summary: str,
+    severity: Severity,
+    category: str,
+    dialects: frozenset[str] | None = None,
+    default_enabled: bool = True,
+    fix: str | None = None,
+    anchors: dict[str, str] | None = None,
+) -> Callable[[Check], Rule]:
+    """Turn a check function into a `Rule`. No registration happens here: see `registry.py`."""
+
+    def wrap(check: Check) -> Rule:
+        return Rule(
+            id=id,
+            summary=summary,
+            severity=severity,
+            category=category,
+            check=check,
+            dialects=dialects,
+            default_enabled=default_enabled,
+            fix=fix,
+            anchors=anchors or {},
+        )
+
+    return wrap
+
+
+def _table_key(name: str) -> str:
+    return name.strip('"`[]').rsplit(".", 1)[-1].lower()
+
+
+class Context:
+    """What one rule sees while checking one migration."""
+
+    def __init__(self, migration: Migration, dialect: str, check_downgrade: bool) -> None:
+        self.migration = migration
+        self.dialect = dialect
+        self.check_downgrade = check_downgrade
+        self.rule: Rule | None = None
+        self._new_tables: dict[Step, set[str]] = {}
+
+    def operations(self) -> Iterator[Operation]:
+        """The operations safety rules judge: the forward step (and reverse when configured)."""
+        for op in self.migration.operations:
+            if op.step is Step.UP or self.check_downgrade:
+                yield op
+
+    def is_new_table(self, table: str | None, step: Step = Step.UP) -> bool:
+        """Created (or renamed into existence) in the same step of this migration: empty, so
+        locks and scans on it cost nothing."""
+        if not table:
+            return False
+        if step not in self._new_tables:
+            created: set[str] = set()
+            for op in self.migration.operations:
+                if op.step is not step:
+                    continue
+                if isinstance(op, CreateTable):
+                    created.add(_table_key(op.table))
+                elif isinstance(op, RenameTable) and _table_key(op.table) in created:
+                    created.add(_table_key(op.new_name))
+            self._new_tables[step] = created
+        return _table_key(table) in self._new_tables[step]
+
+    def finding(
+        self,
+        at: Operation | Span,
+        message: str,
+        *,
+        part: str | None = None,
+        fix: Fix | None = None,
+    ) -> Finding:
+        assert self.rule is not None
+        if isinstance(at, Operation):
+            span = at.span_of(part) if part else at.span
+            scope = at.span
+        else:
+            span = scope = at
+        return Finding(
+            rule=self.rule.id,
+            message=message,
+            span=span,
+            severity=self.rule.severity,
+            fix=fix,
+            path=self.migration.path,
+            scope=scope,
+        )

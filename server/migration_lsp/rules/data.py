@@ -1,0 +1,282 @@
+"""Data migrations: moving rows safely, and Python migration code that breaks later."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migration_lsp.findings import Finding
+from migration_lsp.model import SCHEMA_CHANGES, DataChange, ExecuteSQL, Severity
+from migration_lsp.rules.base import PG, Context, rule
+
+_FRAMEWORK_MODULES = ("django.", "sqlalchemy", "alembic", "flask_sqlalchemy", "sqlmodel")
+
+
+@rule(
+    "mixed-schema-and-data-change",
+    summary="One migration both changes the schema and moves data",
+    severity=Severity.WARNING,
+    category="data",
+    anchors={"django-migration-linter": "RUNPYTHON/RUNSQL with schema changes"},
+)
+def mixed_schema_and_data_change(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags a migration whose forward step both changes the schema and writes rows of existing
+    tables (`UPDATE`/`DELETE`/`INSERT` through `op.execute` or `RunSQL`, `RunPython`,
+    `op.bulk_insert`). Rows inserted into a table created by the same migration do not count.
+
+    ## Why is this bad?
+    In a transactional migration the schema change's locks are held for as long as the data
+    change runs, blocking the table; if the data step fails half-way, the schema change is rolled
+    back with it (or, without a transaction, left half-applied). Data steps are also the ones you
+    want to re-run or batch separately.
+
+    ## Example
+    ```python
+    def upgrade():
+        op.add_column("users", sa.Column("full_name", sa.String(200)))
+        op.execute("UPDATE users SET full_name = first_name || ' ' || last_name")
+    ```
+
+    ## Use instead
+    One migration adds the column, a second one backfills it (in batches).
+
+    ## Fix safety
+    No automatic fix.
+    """
+    ops = list(ctx.operations())
+    if not any(isinstance(op, SCHEMA_CHANGES) for op in ops):
+        return
+    for op in ops:
+        if isinstance(op, DataChange) and not ctx.is_new_table(op.table, op.step):
+            what = "RunPython" if op.kind == "python" else op.kind.replace("_", " ").upper()
+            yield ctx.finding(
+                op,
+                f"This migration changes the schema and also moves data ({what}). Split the data "
+                "change into its own migration.",
+            )
+            return
+
+
+@rule(
+    "unbatched-data-update",
+    summary="UPDATE or DELETE over a whole table in one statement",
+    severity=Severity.INFO,
+    category="data",
+    anchors={"strong_migrations": "backfill in batches"},
+)
+def unbatched_data_update(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags an `UPDATE` or `DELETE` with no `WHERE` clause, or whose `WHERE` only tests for NULL
+    (the usual backfill), on a table the migration did not create.
+
+    ## Why is this bad?
+    One statement over every row holds row locks on all of them until it commits, bloats the
+    table and WAL, and can run for hours on a large table while blocking concurrent writers.
+
+    ## Example
+    ```sql
+    UPDATE users SET email = username || '@example.com' WHERE email IS NULL;
+    ```
+
+    ## Use instead
+    ```sql
+    UPDATE users SET email = username || '@example.com'
+    WHERE id IN (SELECT id FROM users WHERE email IS NULL ORDER BY id LIMIT 1000);
+    -- repeated until it updates no rows, each batch in its own transaction
+    ```
+
+    ## Fix safety
+    No automatic fix; the snippet `batch-update` writes the loop.
+    """
+    for op in ctx.operations():
+        if (
+            isinstance(op, DataChange)
+            and op.kind in ("update", "delete")
+            and op.unbounded
+            and not ctx.is_new_table(op.table, op.step)
+        ):
+            scope = "every row" if not op.has_where else "an unbounded set of rows"
+            yield ctx.finding(
+                op,
+                f"{op.kind.upper()} on '{op.table}' touches {scope} in one statement, locking "
+                "them until commit. Process it in batches of bounded size.",
+            )
+
+
+@rule(
+    "update-with-limit",
+    summary="UPDATE ... LIMIT / DELETE ... LIMIT is a syntax error in PostgreSQL",
+    severity=Severity.ERROR,
+    category="data",
+    dialects=PG,
+    fix="limit-via-subquery",
+)
+def update_with_limit(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags `UPDATE ... LIMIT n` and `DELETE ... LIMIT n` on PostgreSQL.
+
+    ## Why is this bad?
+    PostgreSQL has no LIMIT on UPDATE or DELETE: the migration fails with a syntax error. (The
+    popular batching example in many migration guides has exactly this bug.)
+
+    ## Example
+    ```sql
+    UPDATE users SET email = username || '@example.com' WHERE email IS NULL LIMIT 1000;
+    ```
+
+    ## Use instead
+    ```sql
+    UPDATE users SET email = username || '@example.com'
+    WHERE id IN (SELECT id FROM users WHERE email IS NULL LIMIT 1000);
+    ```
+
+    ## Fix safety
+    Safe: the rewrite updates the same bounded batch of rows.
+    """
+    for op in ctx.operations():
+        if isinstance(op, DataChange) and op.has_limit and op.kind in ("update", "delete"):
+            yield ctx.finding(
+                op,
+                f"PostgreSQL does not support LIMIT on {op.kind.upper()}: this fails with a syntax "
+                "error. Limit a subquery instead: WHERE id IN (SELECT id ... LIMIT n).",
+                part="limit",
+            )
+
+
+@rule(
+    "model-import-in-migration",
+    summary="The migration imports application models",
+    severity=Severity.WARNING,
+    category="data",
+)
+def model_import_in_migration(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags a Python migration that imports the application's models
+    (`from myapp.models import User`).
+
+    ## Why is this bad?
+    A migration must keep describing the schema as it was when it was written. Application
+    models describe the schema of today: when a field is added or removed later, this old
+    migration breaks (queries mention columns that do not exist yet), and fresh databases and
+    test runs can no longer be built from the history.
+
+    ## Example
+    ```python
+    from myapp.models import User
+    ```
+
+    ## Use instead
+    Alembic: describe the table inside the migration with `sa.table("users", sa.column("id"))`.
+    Django: `User = apps.get_model("myapp", "User")` inside the `RunPython` function.
+
+    ## Fix safety
+    No automatic fix.
+    """
+    if ctx.migration.tool not in ("alembic", "django"):
+        return
+    for imp in ctx.migration.imports:
+        parts = imp.module.split(".")
+        if "models" not in parts or imp.module.startswith(_FRAMEWORK_MODULES):
+            continue
+        # `import app.models` is how Django's generator references custom fields and
+        # callables; importing names out of a models module is the hand-written pattern.
+        if ctx.migration.tool == "django" and not imp.from_import:
+            continue
+        names = ", ".join(imp.names) if imp.names else imp.module
+        yield ctx.finding(
+            imp.span,
+            f"Importing application models ({names}) ties this migration to today's models: it "
+            "breaks when they change. Describe the tables inside the migration instead"
+            + (" (apps.get_model)." if ctx.migration.tool == "django" else " (sa.table)."),
+        )
+
+
+@rule(
+    "sql-string-formatting",
+    summary="SQL built with f-strings, % or .format()",
+    severity=Severity.WARNING,
+    category="data",
+    fix="bind-parameters",
+)
+def sql_string_formatting(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags SQL passed to `op.execute`, `connection.execute`, `RunSQL` or `execute` that is built
+    with an f-string, `%`, `.format()` or `+` with values.
+
+    ## Why is this bad?
+    Values pasted into SQL text are not quoted or escaped: quotes in data break the statement and
+    open the door to SQL injection. The statement also cannot be checked by this linter, because
+    its text is only known at run time.
+
+    ## Example
+    ```python
+    op.execute(f"UPDATE users SET plan = '{plan}' WHERE id = {user_id}")
+    ```
+
+    ## Use instead
+    ```python
+    op.get_bind().execute(
+        sa.text("UPDATE users SET plan = :plan WHERE id = :id"), {"plan": plan, "id": user_id}
+    )
+    ```
+
+    ## Fix safety
+    No automatic fix yet.
+    """
+    for op in ctx.operations():
+        if isinstance(op, ExecuteSQL) and op.formatted:
+            yield ctx.finding(
+                op,
+                "SQL is built with string formatting: values are not escaped and the statement "
+                "cannot be checked. Use bound parameters (sa.text(...) with :name placeholders).",
+                part="sql",
+            )
+
+
+@rule(
+    "execute-result-used",
+    summary="Using the return value of Alembic op.execute(), which is always None",
+    severity=Severity.ERROR,
+    category="data",
+    fix="use-get-bind",
+)
+def execute_result_used(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags code that uses the result of Alembic's `op.execute(...)`: assigning it, reading
+    `.rowcount`, iterating over it.
+
+    ## Why is this bad?
+    `op.execute` returns None (it also works in offline `--sql` mode, where nothing is executed),
+    so `op.execute(...).rowcount` raises `AttributeError` at run time, half-way through the
+    migration. Batching loops written this way never terminate correctly.
+
+    ## Example
+    ```python
+    result = op.execute("UPDATE users SET active = true WHERE active IS NULL")
+    if result.rowcount == 0: ...
+    ```
+
+    ## Use instead
+    ```python
+    result = op.get_bind().execute(sa.text("UPDATE users SET active = true WHERE ..."))
+    ```
+
+    ## Fix safety
+    Safe: `op.get_bind().execute(sa.text(...))` runs the same statement and returns the result.
+    """
+    if ctx.migration.tool != "alembic":
+        return
+    for op in ctx.operations():
+        if isinstance(op, ExecuteSQL) and op.result_used and op.origin == "op.execute":
+            yield ctx.finding(
+                op,
+                "op.execute() returns None: using its result raises at run time. Use "
+                "op.get_bind().execute(sa.text(...)) to get a result.",
+                part="keyword",
+            )

@@ -1,0 +1,113 @@
+"""Ignore comments: `# migration-lsp: ignore[rule]`, `-- migration-lsp: ignore-file`, ...
+
+A comment on a line of an operation silences that operation's findings; a comment alone on its
+line also covers the line below (so it can sit above a statement). `ignore-file` covers the
+whole file. Unknown ids and ignores that silence nothing become `unused-ignore` findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from migration_lsp.findings import Finding
+from migration_lsp.rules.registry import BY_ID, UNUSED_IGNORE
+from migration_lsp.text import LineIndex, Span
+
+_DIRECTIVE = re.compile(
+    r"(?:#|--|//|/\*)[ \t]*migration-lsp:[ \t]*(?P<kind>ignore-file|ignore)\b"
+    r"(?:\[(?P<ids>[^\]\n]*)\])?"
+)
+
+
+@dataclass(slots=True)
+class Directive:
+    span: Span
+    ids: tuple[str, ...] | None
+    """None for a bare `ignore` (every rule)."""
+    whole_file: bool
+    lines: range
+    used: set[str] = field(default_factory=set)
+
+
+def directives(text: str, lines: LineIndex) -> list[Directive]:
+    if "migration-lsp:" not in text:
+        return []
+    found: list[Directive] = []
+    for match in _DIRECTIVE.finditer(text):
+        line, column = lines.position(match.start())
+        alone = not lines.line_text(line)[:column].strip()
+        ids = None
+        if match.group("ids") is not None:
+            ids = tuple(i.strip() for i in match.group("ids").split(",") if i.strip())
+        found.append(
+            Directive(
+                span=Span(match.start(), match.end()),
+                ids=ids,
+                whole_file=match.group("kind") == "ignore-file",
+                lines=range(line, line + 2 if alone else line + 1),
+            )
+        )
+    return found
+
+
+def apply(
+    findings: Iterable[Finding],
+    text: str,
+    lines: LineIndex,
+    enabled: frozenset[str],
+    path: str,
+    report_unused: bool = True,
+) -> list[Finding]:
+    """Drop suppressed findings; add `unused-ignore` findings for unknown or idle directives."""
+    found = directives(text, lines)
+    if not found:
+        return list(findings)
+    kept: list[Finding] = []
+    for finding in findings:
+        scope = finding.scope or finding.span
+        first = lines.position(scope.start)[0]
+        last = lines.position(max(scope.end - 1, scope.start))[0]
+        silenced = False
+        for directive in found:
+            if directive.ids is not None and finding.rule not in directive.ids:
+                continue
+            if directive.whole_file or (
+                directive.lines.start <= last and first < directive.lines.stop
+            ):
+                directive.used.add(finding.rule)
+                silenced = True
+        if not silenced:
+            kept.append(finding)
+    if report_unused and UNUSED_IGNORE in enabled:
+        kept.extend(_unused(found, enabled, path))
+    return kept
+
+
+def _unused(found: list[Directive], enabled: frozenset[str], path: str) -> Iterable[Finding]:
+    severity = BY_ID[UNUSED_IGNORE].severity
+
+    def finding(directive: Directive, message: str) -> Finding:
+        return Finding(
+            rule=UNUSED_IGNORE, message=message, span=directive.span, severity=severity, path=path
+        )
+
+    for directive in found:
+        if directive.ids is None:
+            if not directive.used:
+                yield finding(directive, "This ignore comment suppresses nothing; remove it.")
+            continue
+        if not directive.ids:
+            yield finding(directive, "Empty rule list in ignore comment; name the rules to ignore.")
+        for rule_id in directive.ids:
+            if rule_id not in BY_ID:
+                yield finding(
+                    directive,
+                    f"Unknown rule id '{rule_id}' in ignore comment: it silences nothing "
+                    "(migration-lsp rules lists the ids).",
+                )
+            elif rule_id in enabled and rule_id not in directive.used:
+                yield finding(
+                    directive, f"'{rule_id}' is ignored here but reports nothing; remove it."
+                )

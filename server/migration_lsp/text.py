@@ -1,0 +1,78 @@
+"""Offsets and line/column positions of one document.
+
+The engine speaks in code-point offsets into the decoded text (what Python `str` indexing,
+libcst and sqlglot use). `ast` reports UTF-8 byte columns and LSP clients want UTF-16, UTF-8 or
+UTF-32 units; every conversion goes through a `LineIndex` so it is written once.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open range `[start, end)` of code-point offsets into a document."""
+
+    start: int
+    end: int
+
+    def contains(self, other: Span) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+    def shifted(self, by: int) -> Span:
+        return Span(self.start + by, self.end + by)
+
+
+class LineIndex:
+    """Maps between offsets and (line, column) pairs, 0-based, columns in code points."""
+
+    __slots__ = ("_ascii", "_starts", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        starts = [0]
+        find = text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        self._starts = starts
+        self._ascii = text.isascii()
+
+    @property
+    def line_count(self) -> int:
+        return len(self._starts)
+
+    def line_start(self, line: int) -> int:
+        if line >= len(self._starts):
+            return len(self.text)
+        return self._starts[line]
+
+    def line_text(self, line: int) -> str:
+        start = self.line_start(line)
+        end = self.line_start(line + 1) if line + 1 < len(self._starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column in code points) of `offset`."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self._starts, offset) - 1
+        return line, offset - self._starts[line]
+
+    def offset(self, line: int, column: int) -> int:
+        """Offset of (line, code-point column), clamped to the document."""
+        if line >= len(self._starts):
+            return len(self.text)
+        start = self._starts[line]
+        end = self._starts[line + 1] - 1 if line + 1 < len(self._starts) else len(self.text)
+        return min(start + max(column, 0), end)
+
+    def offset_from_utf8(self, line: int, byte_column: int) -> int:
+        """Offset of a position whose column counts UTF-8 bytes (as `ast` reports them)."""
+        if self._ascii:
+            return self.offset(line, byte_column)
+        text = self.line_text(line)
+        prefix = text.encode("utf-8")[:byte_column].decode("utf-8", errors="ignore")
+        return self.offset(line, len(prefix))
