@@ -17,7 +17,7 @@ from migration_lsp.model import DIALECTS, Severity
 from migration_lsp.rules.registry import BY_ID, RULES
 
 CONFIG_FILES = ("migration-lsp.toml", ".migration-lsp.toml", "pyproject.toml")
-DEFAULT_MAX_FILE_SIZE = 8 * 1024 * 1024
+DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
