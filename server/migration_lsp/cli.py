@@ -1,0 +1,190 @@
+"""`migration-lsp` command line: check | detect | rules | explain."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from migration_lsp import __version__
+from migration_lsp.engine import Workspace
+from migration_lsp.model import Severity
+from migration_lsp.output import FORMATS, render
+from migration_lsp.project.config import ConfigError
+from migration_lsp.project.detect import Project, detect_projects
+from migration_lsp.rules.registry import BY_ID, RULES
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def _id_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="migration-lsp",
+        description="Find database migrations that lock tables, lose data, fail half-way or "
+        "cannot be rolled back.",
+    )
+    parser.add_argument("--version", action="version", version=f"migration-lsp {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="check migration files and report findings")
+    check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
+    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument("--select", type=_id_list, metavar="ID,...", help="rules to run")
+    check.add_argument("--ignore", type=_id_list, metavar="ID,...", help="rules to skip")
+    check.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when there are findings"
+    )
+    check.add_argument("--no-color", action="store_true", help="never colour the text output")
+
+    detect = commands.add_parser("detect", help="show the migration projects found under PATH")
+    detect.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
+    detect.add_argument("--format", choices=("text", "json"), default="text")
+
+    rules = commands.add_parser("rules", help="list the rules")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+
+    explain = commands.add_parser("explain", help="print one rule's documentation")
+    explain.add_argument("rule", metavar="ID")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return _check(args)
+        if args.command == "detect":
+            return _detect(args)
+        if args.command == "rules":
+            return _rules(args)
+        return _explain(args)
+    except ConfigError as error:
+        print(f"migration-lsp: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    workspace = Workspace(select=args.select, ignore=args.ignore)
+    result = workspace.check(args.paths)
+    color = (
+        args.format == "text"
+        and not args.no_color
+        and sys.stdout.isatty()
+        and "NO_COLOR" not in os.environ
+    )
+    sys.stdout.write(
+        render(
+            result.findings,
+            args.format,
+            cwd=Path.cwd(),
+            files_checked=result.files_checked,
+            rules=BY_ID,
+            color=color,
+            texts=result.texts,
+        )
+    )
+    for note in result.notes:
+        print(f"migration-lsp: {note}", file=sys.stderr)
+    if args.exit_zero:
+        return EXIT_OK
+    serious = any(f.severity >= Severity.WARNING for f in result.findings)
+    return EXIT_FINDINGS if serious else EXIT_OK
+
+
+def relative_path(path: Path, base: Path) -> str:
+    """`path` relative to `base` in POSIX form, "." for `base` itself."""
+    try:
+        rel = path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+    return rel or "."
+
+
+def project_json(project: Project, base: Path) -> dict[str, object]:
+    return {
+        "tool": project.tool,
+        "root": relative_path(project.root, base),
+        "dialect": project.dialect,
+        "migrations": [relative_path(d, base) for d in project.migration_dirs],
+    }
+
+
+def _detect(args: argparse.Namespace) -> int:
+    if not args.path.is_dir():
+        raise ConfigError(f"not a directory: {args.path}")
+    projects = detect_projects(args.path)
+    if args.format == "json":
+        print(json.dumps([project_json(p, args.path) for p in projects], indent=2))
+        return EXIT_OK
+    if not projects:
+        print(f"No migration projects found under {args.path}.")
+        return EXIT_OK
+    rows = []
+    for project in projects:
+        data = project_json(project, args.path)
+        dirs = [relative_path(d, args.path) for d in project.migration_dirs]
+        rows.append(
+            (project.tool, str(data["root"]), project.dialect or "unknown", ", ".join(dirs) or "-")
+        )
+    _table(("TOOL", "ROOT", "DIALECT", "MIGRATIONS"), rows)
+    return EXIT_OK
+
+
+def _rules(args: argparse.Namespace) -> int:
+    if args.format == "json":
+        data = [
+            {
+                "id": r.id,
+                "summary": r.summary,
+                "severity": r.severity.label,
+                "category": r.category,
+                "default_enabled": r.default_enabled,
+                "dialects": sorted(r.dialects) if r.dialects else None,
+                "fix": r.fix,
+            }
+            for r in RULES
+        ]
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    rows = [
+        (
+            r.id,
+            r.severity.label + ("" if r.default_enabled else " (off)"),
+            ",".join(sorted(r.dialects)) if r.dialects else "all",
+            r.summary,
+        )
+        for r in RULES
+    ]
+    _table(("RULE", "SEVERITY", "DIALECTS", "SUMMARY"), rows)
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    rule = BY_ID.get(args.rule)
+    if rule is None:
+        raise ConfigError(f"unknown rule id {args.rule!r} (migration-lsp rules lists them)")
+    dialects = ", ".join(sorted(rule.dialects)) if rule.dialects else "all"
+    print(f"# {rule.id}\n")
+    print(f"{rule.summary}.\n")
+    print(
+        f"Severity: {rule.severity.label}{'' if rule.default_enabled else ' (off by default)'}"
+        f" · Dialects: {dialects} · Fix: {rule.fix or 'none'}\n"
+    )
+    print(rule.doc)
+    return EXIT_OK
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header) - 1)]
+    for row in (header, *rows):
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
+        print("  ".join([*cells, row[-1]]).rstrip())
