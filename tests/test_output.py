@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from migration_lsp import __version__
 from migration_lsp.findings import Finding, Fix
 from migration_lsp.model import Severity

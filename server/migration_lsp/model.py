@@ -258,10 +258,32 @@ class SetSetting(Operation):
 
 @dataclass(slots=True, kw_only=True)
 class OtherStatement(Operation):
-    """A statement no rule models yet (CREATE EXTENSION, CREATE FUNCTION, ...)."""
+    """A statement no rule models yet (CREATE EXTENSION, CREATE FUNCTION, SELECT, ...)."""
 
     keyword: str
     text: str
+
+    @property
+    def is_ddl(self) -> bool:
+        return self.keyword.split(" ", 1)[0] in DDL_KEYWORDS
+
+
+DDL_KEYWORDS = frozenset(
+    {
+        "CREATE",
+        "ALTER",
+        "DROP",
+        "COMMENT",
+        "GRANT",
+        "REVOKE",
+        "RENAME",
+        "REINDEX",
+        "CLUSTER",
+        "REFRESH",
+        "SECURITY",
+        "IMPORT",
+    }
+)
 
 
 # --------------------------------------------------------------------------- migration
@@ -327,7 +349,7 @@ class Migration:
         return [op for op in self.operations if op.step is Step.UP]
 
 
-SCHEMA_CHANGES: tuple[type[Operation], ...] = (
+_SCHEMA_CHANGES: tuple[type[Operation], ...] = (
     CreateTable,
     DropTable,
     RenameTable,
@@ -341,6 +363,11 @@ SCHEMA_CHANGES: tuple[type[Operation], ...] = (
     DropConstraint,
     ValidateConstraint,
     Truncate,
-    OtherStatement,
 )
-"""Operations that change the schema (DDL), as opposed to data, settings and transactions."""
+
+
+def changes_schema(op: Operation) -> bool:
+    """DDL, as opposed to data, settings, queries and transaction control."""
+    if isinstance(op, OtherStatement):
+        return op.is_ddl
+    return isinstance(op, _SCHEMA_CHANGES)

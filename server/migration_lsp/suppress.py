@@ -7,11 +7,14 @@ whole file. Unknown ids and ignores that silence nothing become `unused-ignore` 
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from migration_lsp.findings import Finding
+from migration_lsp.model import Migration
 from migration_lsp.rules.registry import BY_ID, UNUSED_IGNORE
 from migration_lsp.text import LineIndex, Span
 
@@ -31,13 +34,19 @@ class Directive:
     used: set[str] = field(default_factory=set)
 
 
-def directives(text: str, lines: LineIndex) -> list[Directive]:
+def directives(text: str, lines: LineIndex, language: str = "sql") -> list[Directive]:
     if "migration-lsp:" not in text:
         return []
+    comments = _python_comments(text, lines) if language == "python" else None
     found: list[Directive] = []
     for match in _DIRECTIVE.finditer(text):
         line, column = lines.position(match.start())
-        alone = not lines.line_text(line)[:column].strip()
+        before = lines.line_text(line)[:column]
+        if comments is not None and not (line in comments and comments[line] <= match.start()):
+            continue  # text in a string or docstring, not a comment
+        if comments is None and before.count("'") % 2:
+            continue  # inside an SQL string literal
+        alone = not before.strip()
         ids = None
         if match.group("ids") is not None:
             ids = tuple(i.strip() for i in match.group("ids").split(",") if i.strip())
@@ -52,16 +61,29 @@ def directives(text: str, lines: LineIndex) -> list[Directive]:
     return found
 
 
+def _python_comments(text: str, lines: LineIndex) -> dict[int, int] | None:
+    """Line → offset where its comment starts, in Python source; None when the source cannot
+    be tokenized (then every directive-looking text counts, as for other languages)."""
+    starts: dict[int, int] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                line = token.start[0] - 1
+                starts[line] = lines.offset(line, token.start[1])
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return starts
+
+
 def apply(
     findings: Iterable[Finding],
-    text: str,
-    lines: LineIndex,
+    migration: Migration,
     enabled: frozenset[str],
-    path: str,
     report_unused: bool = True,
 ) -> list[Finding]:
     """Drop suppressed findings; add `unused-ignore` findings for unknown or idle directives."""
-    found = directives(text, lines)
+    lines, path = migration.lines, migration.path
+    found = directives(migration.text, lines, migration.language)
     if not found:
         return list(findings)
     kept: list[Finding] = []

@@ -105,7 +105,7 @@ class _StepReader:
         self.transactional = transactional
         self.statement_calls: set[int] = set()
         self.tables: dict[str, str] = {}
-        """Names bound to `sa.table("name", ...)` objects, for `bulk_insert`."""
+        """Names bound to `sa.table("name", ...)` / `op.create_table(...)`, for `bulk_insert`."""
 
     def read(self, body: list[ast.stmt]) -> None:
         for stmt in body:
@@ -130,7 +130,7 @@ class _StepReader:
         if (
             isinstance(stmt, ast.Assign)
             and isinstance(stmt.value, ast.Call)
-            and call_name(stmt.value).split(".")[-1] == "table"
+            and call_name(stmt.value).split(".")[-1] in ("table", "create_table")
             and stmt.value.args
         ):
             table_name = string(stmt.value.args[0])

@@ -1,8 +1,8 @@
 """Python string literals → their value plus the source offset of every character.
 
 SQL inside `op.execute("...")` is reported on the exact text inside the quotes, through escapes,
-triple quotes and implicit concatenation ("a" "b"). f-strings are not mapped: their value is only
-known at run time.
+triple quotes and implicit concatenation ("a" "b"). In f-strings each `{expression}` becomes a
+placeholder (the name itself for `{name}`), so the SQL around it can still be checked.
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ _SIMPLE_ESCAPES = {
 }
 
 
+PLACEHOLDER = "_param_"
+
+
 def literal_positions(source: str, start: int, end: int) -> tuple[str, list[int]] | None:
     """Decode the string literal(s) in `source[start:end]`.
 
     Returns the value and `positions`, where `positions[i]` is the offset in `source` of the
     value's i-th character and `positions[len(value)]` the offset just after the last one.
-    None when the text is not a plain (non-f, non-bytes) string literal.
+    None when the text is not a string literal (bytes, or not a literal at all).
     """
     value: list[str] = []
     positions: list[int] = []
@@ -52,10 +55,12 @@ def literal_positions(source: str, start: int, end: int) -> tuple[str, list[int]
         while j < end and source[j].isalpha():
             j += 1
         prefix = source[i:j].lower()
-        if j >= end or source[j] not in "'\"" or any(p not in "ru" for p in prefix):
+        if j >= end or source[j] not in "'\"" or any(p not in "ruf" for p in prefix):
             return None
         quote = source[j : j + 3] if source[j : j + 3] in ('"""', "'''") else source[j]
-        i = _decode(source, j + len(quote), end, quote, "r" in prefix, value, positions)
+        i = _decode(
+            source, j + len(quote), end, quote, "r" in prefix, "f" in prefix, value, positions
+        )
         if i < 0:
             return None
         end_of_last = i - len(quote)
@@ -67,13 +72,37 @@ def literal_positions(source: str, start: int, end: int) -> tuple[str, list[int]
 
 
 def _decode(
-    source: str, i: int, end: int, quote: str, raw: bool, value: list[str], positions: list[int]
+    source: str,
+    i: int,
+    end: int,
+    quote: str,
+    raw: bool,
+    fstring: bool,
+    value: list[str],
+    positions: list[int],
 ) -> int:
     """Append one literal's characters; return the offset after its closing quote, or -1."""
     while i < end:
         if source.startswith(quote, i):
             return i + len(quote)
         ch = source[i]
+        if fstring and ch in "{}":
+            if source.startswith(ch * 2, i):
+                value.append(ch)
+                positions.append(i)
+                i += 2
+                continue
+            if ch == "}":
+                return -1
+            close = _replacement_end(source, i, end)
+            if close < 0:
+                return -1
+            expression = source[i + 1 : close].split("!")[0].split(":")[0].strip().rstrip("=")
+            text = expression if expression.isidentifier() else PLACEHOLDER
+            value.extend(text)
+            positions.extend([i] * len(text))
+            i = close + 1
+            continue
         if ch != "\\" or i + 1 >= end:
             value.append(ch)
             positions.append(i)
@@ -124,3 +153,26 @@ def _escape(source: str, i: int, end: int) -> tuple[str, int]:
             except KeyError:
                 pass
     return "\\", 1
+
+
+def _replacement_end(source: str, i: int, end: int) -> int:
+    """Offset of the `}` closing the f-string replacement field opened at `i`, or -1."""
+    depth = 0
+    quote: str | None = None
+    while i < end:
+        ch = source[i]
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "{[(":
+            depth += 1
+        elif ch in "}])":
+            depth -= 1
+            if depth == 0:
+                return i if ch == "}" else -1
+        elif ch == "\n" and depth == 0:
+            return -1
+        i += 1
+    return -1

@@ -16,6 +16,8 @@ from migration_lsp.parse.pystrings import literal_positions
 from migration_lsp.parse.sql import TransactionMode, parse_sql
 from migration_lsp.text import LineIndex, Span
 
+_TEXT_CLAUSE_METHODS = frozenset({"bindparams", "columns", "execution_options"})
+
 UNKNOWN: Any = object()
 """Returned by `literal()` for values only known at run time."""
 
@@ -54,9 +56,13 @@ class PythonSource:
         if error.end_lineno is not None and error.end_offset is not None:
             end = self.lines.offset(error.end_lineno - 1, max(error.end_offset - 1, 0))
         if end <= start:
-            end = min(start + 1, len(self.text))
-            if end > start and self.text[start] == "\n":
-                end = start
+            text = self.lines.line_text(line)
+            if column < len(text.rstrip()):  # one character: '(' was never closed
+                end = start + 1
+            else:  # at the end of the line (IndentationError): mark the line's code
+                first = len(text) - len(text.lstrip())
+                start = self.lines.offset(line, first)
+                end = self.lines.offset(line, len(text))
         return ParseProblem(span=Span(start, end), message=f"Python syntax error: {error.msg}")
 
     def span(self, node: ast.AST) -> Span:
@@ -83,10 +89,10 @@ class PythonSource:
                     found.append(
                         Import(module=alias.name, names=[], span=self.span(node), from_import=False)
                     )
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            elif isinstance(node, ast.ImportFrom) and (node.module or node.level):
                 found.append(
                     Import(
-                        module=node.module,
+                        module="." * node.level + (node.module or ""),
                         names=[a.name for a in node.names],
                         span=self.span(node),
                         from_import=True,
@@ -95,15 +101,34 @@ class PythonSource:
         return found
 
     def sql_string(self, node: ast.expr) -> SqlString:
-        """The SQL of an argument: a literal, `sa.text("...")`, or something built at run time."""
-        if isinstance(node, ast.Call) and call_name(node).split(".")[-1] == "text" and node.args:
-            return self.sql_string(node.args[0])
+        """The SQL of an argument: a literal, `sa.text("...")` (with `.bindparams()`), literals
+        joined with `+`, or an f-string read with placeholders for its replacement fields."""
+        if isinstance(node, ast.Call):
+            method = call_name(node).split(".")[-1]
+            if method == "text" and node.args:
+                return self.sql_string(node.args[0])
+            if method in _TEXT_CLAUSE_METHODS and isinstance(node.func, ast.Attribute):
+                return self.sql_string(node.func.value)
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             span = self.span(node)
             mapped = literal_positions(self.text, span.start, span.end)
             if mapped is not None and mapped[0] == node.value:
                 return SqlString(node.value, mapped[1], False)
             return SqlString(node.value, None, False)
+        if isinstance(node, ast.JoinedStr):
+            span = self.span(node)
+            mapped = literal_positions(self.text, span.start, span.end)
+            if mapped is not None:
+                return SqlString(mapped[0], mapped[1], is_formatted(node))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.sql_string(node.left), self.sql_string(node.right)
+            if left.value is not None and right.value is not None:
+                positions = None
+                if left.positions is not None and right.positions is not None:
+                    positions = left.positions[:-1] + right.positions
+                return SqlString(
+                    left.value + right.value, positions, left.formatted or right.formatted
+                )
         return SqlString(None, None, is_formatted(node))
 
     def execute_ops(
@@ -199,13 +224,22 @@ def is_formatted(node: ast.expr) -> bool:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         return _stringish(node.left)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return (_stringish(node.left) or _stringish(node.right)) and literal(node) is UNKNOWN
+        if _literal_concatenation(node):
+            return False
+        return _stringish(node.left) or _stringish(node.right)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         if node.func.attr == "format" and _stringish(node.func.value):
             return True
         if call_name(node).split(".")[-1] == "text" and node.args:
             return is_formatted(node.args[0])
     return False
+
+
+def _literal_concatenation(node: ast.expr) -> bool:
+    """`"a" + "b"`: joined at import time, nothing formatted in."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _literal_concatenation(node.left) and _literal_concatenation(node.right)
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _stringish(node: ast.expr) -> bool:

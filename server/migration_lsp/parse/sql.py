@@ -122,11 +122,18 @@ def parse_sql(
     builder = _Builder(text, _dialect(dialect), positions, step)
     result = SqlResult()
     tokens = builder.tokenize(result)
-    chunks = _split(tokens)
-    wrapped = transaction == "always" or (transaction == "multi" and len(chunks) > 1)
+    for chunk in _split(tokens):
+        result.statements.append(builder.statement(chunk, result))
+    mark_transactions(result, transaction)
+    return result
+
+
+def mark_transactions(result: SqlResult, transaction: TransactionMode) -> None:
+    """Set `in_transaction` on every operation: wrapped by the runner, or between an explicit
+    BEGIN and COMMIT."""
+    wrapped = transaction == "always" or (transaction == "multi" and len(result.statements) > 1)
     explicit = False
-    for chunk in chunks:
-        statement = builder.statement(chunk, result)
+    for statement in result.statements:
         for op in statement.operations:
             if isinstance(op, TransactionControl):
                 if op.kind == "begin":
@@ -136,8 +143,6 @@ def parse_sql(
                 op.in_transaction = wrapped
             else:
                 op.in_transaction = wrapped or explicit
-        result.statements.append(statement)
-    return result
 
 
 def _split(tokens: list[Token]) -> list[list[Token]]:
@@ -217,6 +222,12 @@ class _Builder:
 
     def statement(self, tokens: list[Token], result: SqlResult) -> Statement:
         statement = Statement(tokens, self.token_span(tokens[0], tokens[-1]))
+        incomplete = _incomplete(tokens)
+        if incomplete is not None:
+            result.problems.append(
+                ParseProblem(span=self.token_span(incomplete[0]), message=incomplete[1])
+            )
+            return statement
         try:
             parsed = self.dialect.parser().parse(tokens, self.text)
         except ParseError as error:
@@ -441,6 +452,35 @@ class _Builder:
                         spans=spans,
                     )
                 )
+            elif isinstance(action, exp.ModifyColumn) and isinstance(action.this, exp.ColumnDef):
+                # MySQL MODIFY / CHANGE COLUMN: redefines the column, possibly renaming it
+                definition = action.this
+                old_name = action.args.get("rename_from")
+                spans.update(self._spans(column=old_name or definition.this))
+                column_name = _name(old_name or definition.this)
+                if old_name is not None and _name(old_name) != _name(definition.this):
+                    ops.append(
+                        self._op(
+                            RenameColumn,
+                            span,
+                            table=table,
+                            column=column_name,
+                            new_name=_name(definition.this),
+                            spans=dict(spans),
+                        )
+                    )
+                new_type = definition.args.get("kind")
+                if isinstance(new_type, exp.DataType):
+                    ops.append(
+                        self._op(
+                            AlterColumn,
+                            span,
+                            table=table,
+                            column=column_name,
+                            new_type=new_type.sql(dialect=self.dialect).lower(),
+                            spans=dict(spans),
+                        )
+                    )
             elif isinstance(action, exp.AlterRename):
                 ops.append(
                     self._op(
@@ -577,13 +617,60 @@ class _Builder:
             )
         return ops or [self.other(tokens, span)]
 
+    def expand(self, tokens: list[Token]) -> list[Token]:
+        """The tokenizer keeps the rest of a command (`REINDEX ...`, MySQL `RENAME ...`) as one
+        string token; split it into real tokens (offsets kept) so it can be classified."""
+        if (
+            len(tokens) == 2
+            and tokens[1].token_type is TokenType.STRING
+            and not tokens[1].text.startswith(("$", "'"))
+        ):
+            # the string token's own offsets are unreliable: take the text after the keyword
+            start = tokens[0].end + 1
+            rest_text = self.text[start : max(tokens[1].end + 1, start)]
+            try:
+                inner = self.dialect.tokenize(rest_text)
+            except TokenError:
+                return tokens
+            return [tokens[0]] + [
+                Token(
+                    t.token_type,
+                    t.text,
+                    line=t.line,
+                    col=t.col,
+                    start=t.start + start,
+                    end=t.end + start,
+                    comments=[],
+                )
+                for t in inner
+            ]
+        return tokens
+
     def from_tokens(self, tokens: list[Token], span: Span) -> list[Operation]:
         """Classify statements sqlglot keeps as `Command` by their leading words."""
+        tokens = self.expand(tokens)
         words = [t.text.upper() for t in tokens[:8]]
         if words[:2] == ["START", "TRANSACTION"] or words[:1] == ["BEGIN"]:
             return [self._op(TransactionControl, span, kind="begin")]
         if words[:1] in (["END"], ["COMMIT"]):
             return [self._op(TransactionControl, span, kind="commit")]
+        if words[:2] == ["RENAME", "TABLE"]:  # MySQL: RENAME TABLE a TO b, c TO d
+            renames: list[Operation] = []
+            for i in range(2, len(tokens) - 2):
+                if tokens[i + 1].text.upper() == "TO":
+                    renames.append(
+                        self._op(
+                            RenameTable,
+                            span,
+                            table=_unquote(tokens[i].text),
+                            new_name=_unquote(tokens[i + 2].text),
+                            spans={"table": self.token_span(tokens[i])},
+                        )
+                    )
+            if renames:
+                return renames
+        if words[:1] == ["DO"]:
+            return [self.other(tokens, span), *self.do_block(tokens)]
         if words[:2] == ["ALTER", "TABLE"]:
             names = [w for w in words[2:] if w not in ("ONLY", "IF", "EXISTS")]
             table_token = tokens[2 + words[2:].index(names[0])] if names else None
@@ -624,6 +711,37 @@ class _Builder:
                 ]
         return [self.other(tokens, span)]
 
+    def do_block(self, tokens: list[Token]) -> list[Operation]:
+        """Statements inside `DO $$ ... $$`, read like top-level ones (PL/pgSQL control flow
+        around them is skipped; what does not parse inside the block is ignored)."""
+        body = next((t for t in tokens if t.token_type is TokenType.STRING), None)
+        if body is None or not body.text.startswith("$"):
+            return []
+        tag_end = body.text.find("$", 1)
+        if tag_end == -1:
+            return []
+        start = body.start + tag_end + 1
+        end = body.end + 1 - (tag_end + 1)
+        if end <= start:
+            return []
+        positions: Sequence[int]
+        if self.positions is None:
+            positions = range(start, end + 1)
+        else:
+            positions = [self.positions[k] for k in range(start, end + 1)]
+        inner = _Builder(self.text[start:end], self.dialect, positions, self.step)
+        scratch = SqlResult()
+        ops: list[Operation] = []
+        for chunk in _split(inner.tokenize(scratch)):
+            first = next(
+                (i for i, t in enumerate(chunk) if t.text.upper() in _PLPGSQL_STATEMENTS), None
+            )
+            if first is None:
+                continue
+            statement = inner.statement(chunk[first:], scratch)
+            ops.extend(op for op in statement.operations if not isinstance(op, OtherStatement))
+        return ops
+
     def other(self, tokens: list[Token], span: Span) -> Operation:
         keyword = " ".join(t.text.upper() for t in tokens[:2])
         return self._op(
@@ -640,6 +758,99 @@ class _Builder:
             if found is not None:
                 spans[part] = found
         return spans
+
+
+_PLPGSQL_STATEMENTS = frozenset(
+    {
+        "CREATE",
+        "ALTER",
+        "DROP",
+        "UPDATE",
+        "DELETE",
+        "INSERT",
+        "TRUNCATE",
+        "REINDEX",
+        "REFRESH",
+        "VACUUM",
+        "CLUSTER",
+    }
+)
+
+_INCOMPLETE_ENDINGS = frozenset(
+    {
+        "ADD",
+        "ALTER",
+        "COLUMN",
+        "DROP",
+        "SET",
+        "NOT",
+        "TABLE",
+        "INDEX",
+        "CONSTRAINT",
+        "ON",
+        "TO",
+        "BY",
+        "WHERE",
+        "AND",
+        "OR",
+        "FROM",
+        "INTO",
+        "VALUES",
+        "REFERENCES",
+        "USING",
+        "RENAME",
+        "CREATE",
+        "UPDATE",
+        "DELETE",
+        "INSERT",
+        "AS",
+        "CHECK",
+        "FOREIGN",
+        "PRIMARY",
+        ",",
+        "(",
+        "=",
+        ".",
+    }
+)
+_NAME_INTRODUCERS = frozenset({"COLUMN", "TABLE", "INDEX", "CONSTRAINT", "TO", "BY", ".", ","})
+_NAME_TOKENS = (TokenType.IDENTIFIER, TokenType.STRING, TokenType.NUMBER)
+
+
+def _incomplete(tokens: list[Token]) -> tuple[Token, str] | None:
+    """A statement that stops half-way (`UPDATE users SET`, an unclosed parenthesis): what
+    sqlglot would otherwise silently accept as an opaque command."""
+    depth = 0
+    opened: list[Token] = []
+    for token in tokens:
+        if token.token_type is TokenType.L_PAREN:
+            depth += 1
+            opened.append(token)
+        elif token.token_type is TokenType.R_PAREN:
+            depth -= 1
+            if depth < 0:
+                return token, "SQL syntax error: unbalanced ')'"
+            opened.pop()
+    if depth > 0:
+        return opened[-1], "SQL syntax error: '(' is never closed"
+    last = tokens[-1]
+    if last.token_type in _NAME_TOKENS:
+        return None
+    word = last.text.upper()
+    before = tokens[-2].text.upper() if len(tokens) > 1 else ""
+    if word == "TYPE":  # ALTER COLUMN c TYPE <missing>, but DROP COLUMN type is a name
+        incomplete = before not in _NAME_INTRODUCERS
+    elif word == "DEFAULT":  # SET DEFAULT <missing>, but DROP DEFAULT is complete
+        incomplete = before != "DROP"
+    elif word == "KEY":  # PRIMARY KEY (<missing>), but MySQL DROP PRIMARY KEY is complete
+        incomplete = before in ("PRIMARY", "FOREIGN") and (
+            len(tokens) < 3 or tokens[-3].text.upper() != "DROP"
+        )
+    else:
+        incomplete = word in _INCOMPLETE_ENDINGS
+    if not incomplete:
+        return None
+    return last, f"SQL syntax error: statement ends unexpectedly after '{last.text}'"
 
 
 def _name(node: Any) -> str:

@@ -16,10 +16,12 @@ from migration_lsp.model import (
     CreateIndex,
     DropIndex,
     Migration,
+    ParseProblem,
+    SetSetting,
     Step,
     StepBody,
 )
-from migration_lsp.parse.sql import SqlResult, TransactionMode, parse_sql
+from migration_lsp.parse.sql import SqlResult, TransactionMode, mark_transactions, parse_sql
 from migration_lsp.text import Span
 
 _DBMATE_SECTION = re.compile(r"^--\s*migrate:(up|down)\b(.*)$", re.MULTILINE | re.IGNORECASE)
@@ -43,12 +45,15 @@ def parse_sql_migration(
     name = Path(path).name
     if tool == "dbmate":
         _sections(migration, _DBMATE_SECTION, lambda m: "transaction:false" not in m.group(2))
+        _require_up(migration, "dbmate", "-- migrate:up")
     elif tool == "goose":
         no_tx = _GOOSE_NO_TX.search(text) is not None
         _sections(migration, _GOOSE_SECTION, lambda m: not no_tx)
+        _require_up(migration, "goose", "-- +goose Up")
     elif tool == "flyway":
         step = Step.DOWN if name[:1] in "Uu" and not name.startswith("R__") else Step.UP
-        _whole(migration, step, _flyway_mode(path, text, dialect, settings))
+        result = parse_sql(text, dialect, step=step)
+        _whole(migration, step, _flyway_mode(path, text, dialect, settings, result), result)
     elif tool == "golang-migrate":
         step = Step.DOWN if name.endswith(".down.sql") else Step.UP
         _whole(migration, step, "multi")
@@ -61,8 +66,25 @@ def parse_sql_migration(
     return migration
 
 
-def _whole(migration: Migration, step: Step, mode: TransactionMode) -> None:
-    result = parse_sql(migration.text, migration.dialect, step=step, transaction=mode)
+def _require_up(migration: Migration, tool: str, marker: str) -> None:
+    code = [
+        ln for ln in migration.text.splitlines() if ln.strip() and not ln.lstrip().startswith("--")
+    ]
+    if migration.up is None and code:
+        migration.problems.append(
+            ParseProblem(
+                span=Span(0, min(len(migration.text), len(migration.text.split("\n", 1)[0]))),
+                message=f"No '{marker}' section: {tool} rejects this file and nothing in it runs",
+            )
+        )
+
+
+def _whole(
+    migration: Migration, step: Step, mode: TransactionMode, result: SqlResult | None = None
+) -> None:
+    if result is None:
+        result = parse_sql(migration.text, migration.dialect, step=step)
+    mark_transactions(result, mode)
     _add(migration, result)
     migration.transactional = mode != "never"
     body = StepBody(span=Span(0, 0), body=Span(0, len(migration.text)), empty=not result.statements)
@@ -106,21 +128,22 @@ def _add(migration: Migration, result: SqlResult) -> None:
 
 
 def _flyway_mode(
-    path: str, text: str, dialect: str | None, settings: dict[str, Any]
+    path: str, text: str, dialect: str | None, settings: dict[str, Any], result: SqlResult
 ) -> TransactionMode:
     """Flyway runs a script in a transaction unless told otherwise, but on PostgreSQL it
     detects statements that cannot run in one (CREATE/DROP INDEX CONCURRENTLY) and runs such a
     script without; mixing both kinds fails unless `mixed=true`."""
-    setting = _flyway_script_setting(path, text)
-    if setting is None:
-        setting = settings.get("executeInTransaction")
-    if setting is False:
+    script = _flyway_script_setting(path, text)
+    if script is not None:  # the script's own configuration decides
+        return "always" if script else "never"
+    if settings.get("executeInTransaction") is False:
         return "never"
     if (dialect or "postgresql") != "postgresql":
         return "always"
-    result = parse_sql(text, dialect, transaction="never")
     kinds = {
-        isinstance(op, CreateIndex | DropIndex) and op.concurrently for op in result.operations
+        isinstance(op, CreateIndex | DropIndex) and op.concurrently
+        for op in result.operations
+        if not isinstance(op, SetSetting)  # session settings go either way
     }
     if kinds == {True} or (kinds == {True, False} and settings.get("mixed") is True):
         return "never"

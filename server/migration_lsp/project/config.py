@@ -109,6 +109,8 @@ class Config:
         else:
             enabled = set(self.select)
         enabled.update(self.extend_select)
+        if "ALL" in self.ignore:
+            return frozenset()
         enabled.difference_update(self.ignore)
         return frozenset(enabled)
 
@@ -131,10 +133,10 @@ class Config:
         """Command-line `--select`/`--ignore` replace the file's lists."""
         changes: dict[str, Any] = {}
         if select is not None:
-            changes["select"] = _check_ids(list(select), "--select", None, None)
+            changes["select"] = _check_ids(list(select), "--select")
             changes["extend_select"] = ()
         if ignore is not None:
-            changes["ignore"] = _check_ids(list(ignore), "--ignore", None, None)
+            changes["ignore"] = _check_ids(list(ignore), "--ignore")
         return replace(self, **changes)
 
 
@@ -190,20 +192,47 @@ def load_config(path: Path | None) -> Config:
         table = "the file"
     if not isinstance(section, dict):
         raise ConfigError(f"{table} must be a table", path)
-    return parse_options(section, path, text)
+    prefix = "tool.migration-lsp" if path.name == "pyproject.toml" else ""
+    return parse_options(section, path, _Locator(text, prefix))
 
 
-def parse_options(section: dict[str, Any], path: Path | None = None, text: str = "") -> Config:
-    """Validate a mapping of options (from TOML, or from an editor's settings)."""
+class _Locator:
+    """Finds the line of an option (or of a value inside it) in the TOML text, so errors name
+    the line the user has to change, not the first line that happens to mention the text."""
 
-    def line_of(needle: str) -> int | None:
-        for number, line in enumerate(text.splitlines(), start=1):
-            if needle in line:
+    def __init__(self, text: str, table: str) -> None:
+        self.lines = text.splitlines()
+        self.table = table
+
+    def line(self, key: str, needle: str | None = None, table: str | None = None) -> int | None:
+        table = self.table if table is None else table
+        header = ""
+        in_key = False
+        for number, raw in enumerate(self.lines, start=1):
+            line = raw.strip()
+            if line.startswith("["):
+                header, in_key = line.strip("[] ").replace('"', ""), False
+                continue
+            name = line.split("=", 1)[0].strip().strip('"') if "=" in line else None
+            if header == table and name is not None:
+                in_key = name == key
+            if in_key and (needle is None or needle in line):
                 return number
+        if needle is not None and table == self.table:  # an inline or dotted sub-table
+            nested = self.line(needle, None, f"{self.table}.{key}".lstrip("."))
+            if nested is not None:
+                return nested
         return None
 
-    def fail(message: str, needle: str) -> ConfigError:
-        return ConfigError(message, path, line_of(needle))
+
+def parse_options(
+    section: dict[str, Any], path: Path | None = None, locator: _Locator | None = None
+) -> Config:
+    """Validate a mapping of options (from TOML, or from an editor's settings)."""
+    locate = locator or _Locator("", "")
+
+    def fail(message: str, key: str, needle: str | None = None) -> ConfigError:
+        return ConfigError(message, path, locate.line(key, needle))
 
     unknown = sorted(set(section) - _OPTION_NAMES)
     if unknown:
@@ -211,13 +240,19 @@ def parse_options(section: dict[str, Any], path: Path | None = None, text: str =
         raise fail(f"unknown option {unknown[0]!r} (known options: {known})", unknown[0])
     values: dict[str, Any] = {"path": path}
 
+    def check_ids(ids: list[str], key: str) -> tuple[str, ...]:
+        bad = _unknown_id(ids)
+        if bad is not None:
+            raise fail(_unknown_message(bad, key), key, f'"{bad}"')
+        return tuple(ids)
+
     def id_list(key: str) -> tuple[str, ...]:
         value = section[key]
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise fail(f"{key!r} must be a list of rule ids", key)
-        return _check_ids(value, key, path, line_of)
+        return check_ids(value, key)
 
     if "select" in section:
         values["select"] = id_list("select")
@@ -231,11 +266,12 @@ def parse_options(section: dict[str, Any], path: Path | None = None, text: str =
             raise fail("'severity' must be a table of rule id = level", "severity")
         severities: dict[str, Severity] = {}
         for rule_id, level in table.items():
-            _check_ids([rule_id], "severity", path, line_of)
+            if rule_id not in BY_ID:
+                raise fail(_unknown_message(rule_id, "severity"), "severity", rule_id)
             try:
                 severities[rule_id] = Severity.parse(str(level))
             except ValueError as error:
-                raise fail(f"severity of {rule_id}: {error}", rule_id) from error
+                raise fail(f"severity of {rule_id}: {error}", "severity", rule_id) from error
         values["severity"] = severities
     if "dialect" in section:
         dialect = section["dialect"]
@@ -259,18 +295,20 @@ def parse_options(section: dict[str, Any], path: Path | None = None, text: str =
     return Config(**values)
 
 
-def _check_ids(ids: list[str], key: str, path: Path | None, line_of: Any) -> tuple[str, ...]:
-    for rule_id in ids:
-        if rule_id != "ALL" and rule_id not in BY_ID:
-            hint = _closest(rule_id)
-            suggestion = f"; did you mean {hint!r}?" if hint else ""
-            line = line_of(rule_id) if line_of else None
-            raise ConfigError(
-                f"unknown rule id {rule_id!r} in {key}{suggestion} "
-                "(migration-lsp rules lists them)",
-                path,
-                line,
-            )
+def _unknown_id(ids: list[str]) -> str | None:
+    return next((i for i in ids if i != "ALL" and i not in BY_ID), None)
+
+
+def _unknown_message(rule_id: str, key: str) -> str:
+    hint = _closest(rule_id)
+    suggestion = f"; did you mean {hint!r}?" if hint else ""
+    return f"unknown rule id {rule_id!r} in {key}{suggestion} (migration-lsp rules lists them)"
+
+
+def _check_ids(ids: list[str], key: str) -> tuple[str, ...]:
+    bad = _unknown_id(ids)
+    if bad is not None:
+        raise ConfigError(_unknown_message(bad, key))
     return tuple(ids)
 
 

@@ -90,7 +90,8 @@ class Context:
         self.dialect = dialect
         self.check_downgrade = check_downgrade
         self.rule: Rule | None = None
-        self._new_tables: dict[Step, set[str]] = {}
+        self._created: dict[str, int] | None = None
+        self._position: dict[int, int] = {}
 
     def operations(self) -> Iterator[Operation]:
         """The operations safety rules judge: the forward step (and reverse when configured)."""
@@ -98,22 +99,26 @@ class Context:
             if op.step is Step.UP or self.check_downgrade:
                 yield op
 
-    def is_new_table(self, table: str | None, step: Step = Step.UP) -> bool:
-        """Created (or renamed into existence) in the same step of this migration: empty, so
-        locks and scans on it cost nothing."""
+    def is_new_table(self, table: str | None, op: Operation) -> bool:
+        """Created (or renamed into existence) earlier in the same step of this migration:
+        empty, so locks and scans on it cost nothing."""
         if not table:
             return False
-        if step not in self._new_tables:
-            created: set[str] = set()
-            for op in self.migration.operations:
-                if op.step is not step:
-                    continue
-                if isinstance(op, CreateTable):
-                    created.add(_table_key(op.table))
-                elif isinstance(op, RenameTable) and _table_key(op.table) in created:
-                    created.add(_table_key(op.new_name))
-            self._new_tables[step] = created
-        return _table_key(table) in self._new_tables[step]
+        if self._created is None:
+            self._created = {}
+            for index, other in enumerate(self.migration.operations):
+                self._position[id(other)] = index
+                key = None
+                if isinstance(other, CreateTable):
+                    key = _table_key(other.table)
+                elif isinstance(other, RenameTable) and (
+                    f"{other.step.value}:{_table_key(other.table)}" in self._created
+                ):
+                    key = _table_key(other.new_name)
+                if key is not None:
+                    self._created.setdefault(f"{other.step.value}:{key}", index)
+        created = self._created.get(f"{op.step.value}:{_table_key(table)}")
+        return created is not None and created <= self._position.get(id(op), len(self._position))
 
     def finding(
         self,

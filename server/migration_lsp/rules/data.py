@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migration_lsp.findings import Finding
-from migration_lsp.model import SCHEMA_CHANGES, DataChange, ExecuteSQL, Severity
+from migration_lsp.model import DataChange, ExecuteSQL, Severity, changes_schema
 from migration_lsp.rules.base import PG, Context, rule
 
 _FRAMEWORK_MODULES = ("django.", "sqlalchemy", "alembic", "flask_sqlalchemy", "sqlmodel")
@@ -45,10 +45,10 @@ def mixed_schema_and_data_change(ctx: Context) -> Iterator[Finding]:
     No automatic fix.
     """
     ops = list(ctx.operations())
-    if not any(isinstance(op, SCHEMA_CHANGES) for op in ops):
+    if not any(changes_schema(op) for op in ops):
         return
     for op in ops:
-        if isinstance(op, DataChange) and not ctx.is_new_table(op.table, op.step):
+        if isinstance(op, DataChange) and not ctx.is_new_table(op.table, op):
             what = "RunPython" if op.kind == "python" else op.kind.replace("_", " ").upper()
             yield ctx.finding(
                 op,
@@ -95,7 +95,7 @@ def unbatched_data_update(ctx: Context) -> Iterator[Finding]:
             isinstance(op, DataChange)
             and op.kind in ("update", "delete")
             and op.unbounded
-            and not ctx.is_new_table(op.table, op.step)
+            and not ctx.is_new_table(op.table, op)
         ):
             scope = "every row" if not op.has_where else "an unbounded set of rows"
             yield ctx.finding(
@@ -180,6 +180,8 @@ def model_import_in_migration(ctx: Context) -> Iterator[Finding]:
         return
     for imp in ctx.migration.imports:
         parts = imp.module.split(".")
+        if imp.module.startswith(".") and "models" in imp.names:
+            parts.append("models")  # from .. import models
         if "models" not in parts or imp.module.startswith(_FRAMEWORK_MODULES):
             continue
         # `import app.models` is how Django's generator references custom fields and
@@ -210,8 +212,8 @@ def sql_string_formatting(ctx: Context) -> Iterator[Finding]:
 
     ## Why is this bad?
     Values pasted into SQL text are not quoted or escaped: quotes in data break the statement and
-    open the door to SQL injection. The statement also cannot be checked by this linter, because
-    its text is only known at run time.
+    open the door to SQL injection. (migration-lsp still checks the statement around the
+    placeholders, but cannot know what the values will turn it into.)
 
     ## Example
     ```python
@@ -232,8 +234,8 @@ def sql_string_formatting(ctx: Context) -> Iterator[Finding]:
         if isinstance(op, ExecuteSQL) and op.formatted:
             yield ctx.finding(
                 op,
-                "SQL is built with string formatting: values are not escaped and the statement "
-                "cannot be checked. Use bound parameters (sa.text(...) with :name placeholders).",
+                "SQL is built with string formatting: the values are not quoted or escaped. Use "
+                "bound parameters (sa.text(...) with :name placeholders).",
                 part="sql",
             )
 

@@ -43,7 +43,7 @@ def rename_column(ctx: Context) -> Iterator[Finding]:
     No automatic fix.
     """
     for op in ctx.operations():
-        if isinstance(op, RenameColumn) and not ctx.is_new_table(op.table, op.step):
+        if isinstance(op, RenameColumn) and not ctx.is_new_table(op.table, op):
             yield ctx.finding(
                 op,
                 f"Renaming '{op.table}.{op.column}' to '{op.new_name}' breaks running code that "
@@ -85,7 +85,7 @@ def rename_table(ctx: Context) -> Iterator[Finding]:
     No automatic fix.
     """
     for op in ctx.operations():
-        if isinstance(op, RenameTable) and not ctx.is_new_table(op.table, op.step):
+        if isinstance(op, RenameTable) and not ctx.is_new_table(op.table, op):
             yield ctx.finding(
                 op,
                 f"Renaming table '{op.table}' to '{op.new_name}' breaks running code that still "
@@ -128,7 +128,7 @@ def drop_column(ctx: Context) -> Iterator[Finding]:
     No automatic fix.
     """
     for op in ctx.operations():
-        if isinstance(op, DropColumn) and not ctx.is_new_table(op.table, op.step):
+        if isinstance(op, DropColumn) and not ctx.is_new_table(op.table, op):
             yield ctx.finding(
                 op,
                 f"Dropping '{op.table}.{op.column}' deletes its data and breaks running code that "
@@ -170,7 +170,7 @@ def drop_table(ctx: Context) -> Iterator[Finding]:
     No automatic fix.
     """
     for op in ctx.operations():
-        if isinstance(op, DropTable) and not ctx.is_new_table(op.table, op.step):
+        if isinstance(op, DropTable) and not ctx.is_new_table(op.table, op):
             yield ctx.finding(
                 op,
                 f"Dropping table '{op.table}' deletes all its rows; no downgrade can restore them.",

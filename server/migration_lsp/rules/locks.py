@@ -20,7 +20,7 @@ from migration_lsp.rules.base import PG, Context, rule
 
 
 def _existing(ctx: Context, op: Operation, table: str | None) -> bool:
-    return not ctx.is_new_table(table, op.step)
+    return not ctx.is_new_table(table, op)
 
 
 @rule(

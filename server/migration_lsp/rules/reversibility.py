@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migration_lsp.findings import Finding
-from migration_lsp.model import SCHEMA_CHANGES, RunCode, Severity, Step
+from migration_lsp.model import RunCode, Severity, Step, changes_schema
 from migration_lsp.rules.base import Context, rule
 
 
 def _forward_changes_schema(ctx: Context) -> bool:
-    return any(
-        op.step is Step.UP and isinstance(op, SCHEMA_CHANGES) for op in ctx.migration.operations
-    )
+    return any(op.step is Step.UP and changes_schema(op) for op in ctx.migration.operations)
 
 
 @rule(
