@@ -294,3 +294,25 @@ def test_lone_file_outside_a_project(tmp_path: Path, capsys: pytest.CaptureFixtu
     script.write_text("CREATE INDEX idx_orders_user ON orders (user_id);\n")
     findings = check_json(capsys, script)
     assert [f["rule"] for f in findings] == ["non-concurrent-index"]
+
+
+def test_checking_the_migrations_folder_itself(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI jobs often point at the migrations folder, below the project's markers."""
+    monkeypatch.chdir(ROOT)
+    code, out, _ = run(capsys, "check", "examples/billing-api/migrations/versions", "--no-color")
+    assert code == 1
+    assert "9b7f1d2c4a60_backfill_paid_at.py" in out
+    assert "examples/shop" not in out and "examples/ledger" not in out
+
+
+def test_folder_without_migrations_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("print('hello')\n")
+    code, out, err = run(capsys, "check", str(tmp_path))
+    assert code == 0
+    assert "No problems found in 0 files." in out
+    assert "no migration project found" in err

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import migration_lsp.rules
+from migration_lsp import rulesdoc
 from migration_lsp.rules.base import Rule
 from migration_lsp.rules.registry import BY_ID, RULES
 
@@ -49,3 +50,10 @@ def test_rule_ids_come_from_the_catalogue() -> None:
         return
     catalogue_ids = set(re.findall(r"^\| ([a-z][a-z-]+) \|", CATALOGUE.read_text(), re.M))
     assert set(BY_ID) <= catalogue_ids, set(BY_ID) - catalogue_ids
+
+
+def test_rule_reference_pages_are_up_to_date() -> None:
+    """docs/rules/ is generated from the rule definitions; regenerate with
+    `python -m migration_lsp.rulesdoc` after changing a rule."""
+    docs = Path(__file__).resolve().parents[1] / "docs" / "rules"
+    assert rulesdoc.main(["--out", str(docs), "--check"]) == 0

@@ -18,7 +18,12 @@ from migration_lsp.findings import Finding
 from migration_lsp.model import Migration, ParseProblem, Severity
 from migration_lsp.parse import PARSED_TOOLS, parse_migration
 from migration_lsp.project.config import Config, ConfigError, find_config, load_config
-from migration_lsp.project.detect import Project, detect_for_file, detect_projects
+from migration_lsp.project.detect import (
+    Project,
+    detect_enclosing,
+    detect_for_file,
+    detect_projects,
+)
 from migration_lsp.rules.base import Context
 from migration_lsp.rules.registry import BY_ID, PARSE_ERROR, RULES
 from migration_lsp.text import LineIndex, Span
@@ -167,10 +172,18 @@ class Workspace:
         seen: set[Path] = set()
         for path in paths:
             if path.is_dir():
-                for project in detect_projects(path):
+                inside = None
+                projects = detect_projects(path)
+                if not projects:
+                    projects = detect_enclosing(path)
+                    inside = path.resolve()
+                if not projects:
+                    result.notes.append(f"{path}: no migration project found")
+                for project in projects:
                     result.projects.append(project)
                     for file in project.migration_files():
-                        self._check_file(file, project, result, skipped, seen)
+                        if inside is None or inside in file.resolve().parents:
+                            self._check_file(file, project, result, skipped, seen)
             elif path.exists():
                 found = detect_for_file(path.resolve()) or _guess_project(path)
                 if found is None:

@@ -371,6 +371,19 @@ def detect_for_file(path: Path, workspace: Path | None = None) -> Project | None
     return _pick(detect_projects(top), target)
 
 
+def detect_enclosing(folder: Path) -> list[Project]:
+    """Projects owning migrations under `folder` when the folder itself holds no markers (the
+    CLI pointed at `alembic/versions` or `db/migrate`): detected from the enclosing repository
+    or marker folder, keeping those whose migration folders overlap `folder`."""
+    target = Path(os.path.abspath(folder))
+    top = _search_top(target / "_")
+    return [
+        p
+        for p in detect_projects(top)
+        if any(d == target or target in d.parents or d in target.parents for d in p.migration_dirs)
+    ]
+
+
 def _search_top(target: Path) -> Path:
     home = Path(os.path.expanduser("~"))
     ancestors: list[Path] = []
