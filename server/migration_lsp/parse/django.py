@@ -763,7 +763,7 @@ class _Reader:
             unique=(flag("unique") is True or kind == "OneToOneField") and not primary_key,
             serial=kind in _SERIAL_FIELDS,
             generated_stored=generated,
-            references=references,
+            references=references if flag("db_constraint") is not False else None,
             index=db_index is True or (kind in _RELATIONS and db_index is not False),
         )
         return _Field(column=column, related=related, constraint=flag("db_constraint") is not False)
@@ -1079,7 +1079,8 @@ class _Reader:
             join = model.m2m.pop(name)
             if join is None or not model.managed:
                 return []
-            return [DropTable(span=span, table=join, spans=spans)]
+            table_spans = self.node_spans(table=name_node)  # the join table is the field's
+            return [DropTable(span=span, table=join, spans=table_spans)]
         if model is not None and not model.managed:
             return []
         column_name = column.name if column is not None else name
@@ -1423,13 +1424,16 @@ class _Reader:
             )
         ]
         for step, node in ((Step.UP, sql), (Step.DOWN, reverse)):
+            # Django splits a string into statements and runs them one by one; list items are
+            # sent as they are (several statements in one item: an implicit transaction)
+            split = not isinstance(self.resolve(node), ast.List | ast.Tuple)
             for item in self.sql_items(node):
                 found, problems = self.source.execute_ops(
                     call,
                     item,
                     step=step,
                     in_transaction=self.ddl_tx,
-                    transaction="always" if self.ddl_tx else "multi",
+                    transaction="always" if self.ddl_tx else ("never" if split else "multi"),
                     dialect=self.dialect,
                     origin="migrations.RunSQL",
                 )

@@ -180,8 +180,8 @@ def model_import_in_migration(ctx: Context) -> Iterator[Finding]:
         return
     for imp in ctx.migration.imports:
         parts = imp.module.split(".")
-        if imp.module.startswith(".") and "models" in imp.names:
-            parts.append("models")  # from .. import models
+        if imp.from_import and "models" in imp.names:
+            parts.append("models")  # from shop import models / from . import models
         if "models" not in parts or imp.module.startswith(_FRAMEWORK_MODULES):
             continue
         # `import app.models` is how Django's generator references custom fields and
@@ -230,14 +230,22 @@ def sql_string_formatting(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix yet.
     """
+    advice = _BIND_ADVICE.get(ctx.migration.tool, _BIND_ADVICE["alembic"])
     for op in ctx.operations():
         if isinstance(op, ExecuteSQL) and op.formatted:
             yield ctx.finding(
                 op,
-                "SQL is built with string formatting: the values are not quoted or escaped. Use "
-                "bound parameters (sa.text(...) with :name placeholders).",
+                "SQL is built with string formatting: the values are not quoted or escaped. "
+                + advice,
                 part="sql",
             )
+
+
+_BIND_ADVICE = {
+    "alembic": "Use bound parameters (sa.text(...) with :name placeholders).",
+    "django": "Pass parameters separately: RunSQL([(sql, [value])]) with %s placeholders, or "
+    "cursor.execute(sql, params).",
+}
 
 
 @rule(
