@@ -91,7 +91,15 @@ def locate(findings: Iterable[Finding], lines: LineIndex) -> None:
         finding.end = lines.position(finding.span.end)
 
 
-def analyse_text(
+@dataclass(slots=True)
+class Analysis:
+    """One document's parsed migration (None when its tool has no parser) and findings."""
+
+    migration: Migration | None
+    findings: list[Finding]
+
+
+def analyse_document(
     path: str,
     text: str,
     project: Project,
@@ -99,8 +107,10 @@ def analyse_text(
     *,
     problem: ParseProblem | None = None,
     settings: dict[str, Any] | None = None,
-) -> list[Finding]:
+) -> Analysis:
     """Parse and check one file's text (as read from disk or from an editor buffer)."""
+    if len(text) > config.max_file_size:
+        return Analysis(None, [oversized(path, len(text.encode("utf-8")), config)])
     dialect = config.dialect or project.dialect
     merged = {**project.settings, **(settings or {})}
     if problem is not None:
@@ -115,9 +125,9 @@ def analyse_text(
     else:
         parsed = parse_migration(path, text, project.tool, dialect, merged, project.flavor)
         if parsed is None:
-            return []
+            return Analysis(None, [])
         migration = parsed
-    return analyse(migration, config)
+    return Analysis(migration, analyse(migration, config))
 
 
 def oversized(path: str, size: int, config: Config) -> Finding:
@@ -152,17 +162,26 @@ class CheckResult:
 class Workspace:
     """Checks files and folders on disk, caching configuration per folder."""
 
-    def __init__(self, select: list[str] | None = None, ignore: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        select: list[str] | None = None,
+        ignore: list[str] | None = None,
+        defaults: dict[str, Any] | None = None,
+        root: Path | None = None,
+    ) -> None:
         self.select = select
         self.ignore = ignore
+        self.defaults = defaults
+        """Options from the editor's settings; a configuration file's own options win."""
+        self.root = root
         self._configs: dict[Path | None, Config] = {}
-        self._django_states: dict[Path, tuple[list[str], Any]] = {}
+        self._django_states: dict[tuple[Path, str | None], tuple[list[str], Any]] = {}
 
     def config_for(self, path: Path) -> Config:
         """The configuration that applies to `path`; raises `ConfigError`."""
         config_path = find_config(path)
         if config_path not in self._configs:
-            config = load_config(config_path)
+            config = load_config(config_path, self.defaults, self.root)
             self._configs[config_path] = config.with_overrides(self.select, self.ignore)
         return self._configs[config_path]
 
@@ -239,12 +258,11 @@ class Workspace:
         result.texts[name] = text
         settings = None
         if project.tool == "django" and problem is None:
-            settings = {"django_state": self.django_state(path)}
-        result.findings.extend(
-            analyse_text(name, text, project, config, problem=problem, settings=settings)
-        )
+            settings = {"django_state": self.django_state(path, config.dialect or project.dialect)}
+        analysis = analyse_document(name, text, project, config, problem=problem, settings=settings)
+        result.findings.extend(analysis.findings)
 
-    def django_state(self, path: Path) -> Any:
+    def django_state(self, path: Path, dialect: str | None) -> Any:
         """Model state after the app's earlier migrations, so `AlterField` knows what changed.
 
         Files are replayed once per folder and the state carried forward while files are
@@ -254,7 +272,7 @@ class Workspace:
         folder = path.parent
         earlier = sorted(p.name for p in folder.glob("*.py") if p.name < path.name)
         earlier = [n for n in earlier if n != "__init__.py"]
-        done, state = self._django_states.get(folder, ([], None))
+        done, state = self._django_states.get((folder, dialect), ([], None))
         if done != earlier[: len(done)]:
             done, state = [], None
         files = []
@@ -264,8 +282,10 @@ class Workspace:
             except (OSError, UnicodeDecodeError):
                 continue
         if files or state is None:
-            state = replay_app_state(files, settings={"django_state": state} if state else None)
-        self._django_states[folder] = (earlier, state)
+            state = replay_app_state(
+                files, dialect=dialect, settings={"django_state": state} if state else None
+            )
+        self._django_states[(folder, dialect)] = (earlier, state)
         return state
 
 

@@ -13,7 +13,7 @@ import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from migration_lsp.findings import Finding
+from migration_lsp.findings import Edit, Finding
 from migration_lsp.model import Migration
 from migration_lsp.rules.registry import BY_ID, UNUSED_IGNORE
 from migration_lsp.text import LineIndex, Span
@@ -42,8 +42,9 @@ def directives(text: str, lines: LineIndex, language: str = "sql") -> list[Direc
     for match in _DIRECTIVE.finditer(text):
         line, column = lines.position(match.start())
         before = lines.line_text(line)[:column]
-        if comments is not None and not (line in comments and comments[line] <= match.start()):
-            continue  # text in a string or docstring, not a comment
+        in_comment = line in comments and comments[line] <= match.start() if comments else False
+        if comments is not None and match.group(0)[0] == "#" and not in_comment:
+            continue  # text in a string or docstring, not a comment (`--` is SQL in a string)
         if comments is None and before.count("'") % 2:
             continue  # inside an SQL string literal
         alone = not before.strip()
@@ -133,3 +134,70 @@ def _unused(found: list[Directive], enabled: frozenset[str], path: str) -> Itera
                 yield finding(
                     directive, f"'{rule_id}' is ignored here but reports nothing; remove it."
                 )
+
+
+_COMMENT_PREFIX = {
+    "python": "#",
+    "ruby": "#",
+    "yaml": "#",
+    "sql": "--",
+    "javascript": "//",
+    "typescript": "//",
+    "php": "//",
+    "prisma": "//",
+    "json": "//",
+}
+
+
+def ignore_edit(migration: Migration, rule: str, span: Span, whole_file: bool) -> Edit:
+    """The edit that silences `rule` on the line of `span` (or in the whole file), written in
+    the comment syntax of the file. An existing directive gets the id added instead."""
+    text, lines = migration.text, migration.lines
+    prefix = _COMMENT_PREFIX.get(migration.language, "#")
+    existing = [d for d in directives(text, lines, migration.language) if d.ids is not None]
+    if whole_file:
+        for directive in existing:
+            if directive.whole_file:
+                return _add_id(text, directive, rule)
+        line = 0
+        while line < lines.line_count and _is_header_line(lines.line_text(line), line):
+            line += 1
+        at = lines.line_start(line)
+        return Edit(Span(at, at), f"{prefix} migration-lsp: ignore-file[{rule}]{_eol(text)}")
+    line = lines.position(span.start)[0]
+    for directive in existing:
+        if not directive.whole_file and lines.position(directive.span.start)[0] == line:
+            return _add_id(text, directive, rule)
+    if migration.language == "python" and _line_ends_in_string(text, lines, line):
+        prefix = "--"  # the line ends inside a multi-line SQL string: an SQL comment there
+    end = lines.line_start(line) + len(lines.line_text(line))
+    return Edit(Span(end, end), f"  {prefix} migration-lsp: ignore[{rule}]")
+
+
+def _add_id(text: str, directive: Directive, rule: str) -> Edit:
+    close = text.rfind("]", directive.span.start, directive.span.end)
+    inside = text[text.find("[", directive.span.start) + 1 : close].strip()
+    return Edit(Span(close, close), f", {rule}" if inside else rule)
+
+
+def _is_header_line(text: str, line: int) -> bool:
+    """Lines that must stay first: a shebang, a Python encoding declaration."""
+    return (line == 0 and text.startswith("#!")) or (
+        line < 2 and "coding" in text[:40] and text.startswith("#")
+    )
+
+
+def _eol(text: str) -> str:
+    return "\r\n" if "\r\n" in text[:2000] else "\n"
+
+
+def _line_ends_in_string(text: str, lines: LineIndex, line: int) -> bool:
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.STRING and token.start[0] - 1 <= line < token.end[0] - 1:
+                return True
+            if token.start[0] - 1 > line:
+                return False
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    return False

@@ -72,6 +72,12 @@ OPTIONS: tuple[Option, ...] = (
         str(DEFAULT_MAX_FILE_SIZE),
         "Files larger than this are skipped with one info finding.",
     ),
+    Option(
+        "guide",
+        "path",
+        "found in the workspace, else bundled",
+        "The team's migration guide (markdown) whose sections the editor shows on hover.",
+    ),
 )
 _OPTION_NAMES = {o.name for o in OPTIONS}
 
@@ -98,8 +104,12 @@ class Config:
     exclude: tuple[str, ...] = ()
     check_downgrade: bool = False
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    guide: str | None = None
     path: Path | None = None
     """The file this configuration came from, if any."""
+    root: Path | None = None
+    """Where relative paths (`exclude` globs, `guide`) start: the file's folder, or the
+    workspace folder for editor settings."""
 
     def enabled_rules(self) -> frozenset[str]:
         if self.select is None:
@@ -120,7 +130,7 @@ class Config:
     def is_excluded(self, path: Path) -> bool:
         if not self.exclude:
             return False
-        base = self.path.parent if self.path is not None else Path.cwd()
+        base = self.root or Path.cwd()
         try:
             relative = path.resolve().relative_to(base.resolve()).as_posix()
         except ValueError:
@@ -169,10 +179,17 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def load_config(path: Path | None) -> Config:
-    """Read one configuration file; `ConfigError` on any mistake."""
+def load_config(
+    path: Path | None, defaults: dict[str, Any] | None = None, root: Path | None = None
+) -> Config:
+    """Read one configuration file; `ConfigError` on any mistake.
+
+    `defaults` are options from elsewhere (the editor's settings): the file's own options win,
+    so the editor and `migration-lsp check` never disagree on a configured project. `root` is
+    where `exclude` globs start when no file says.
+    """
     if path is None:
-        return Config()
+        return parse_options(dict(defaults or {}), None, None, root)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -185,7 +202,7 @@ def load_config(path: Path | None) -> Config:
     if path.name == "pyproject.toml":
         section = data.get("tool", {}).get("migration-lsp")
         if section is None:
-            return Config(path=path)
+            section = {}
         table = "[tool.migration-lsp]"
     else:
         section = data
@@ -193,7 +210,7 @@ def load_config(path: Path | None) -> Config:
     if not isinstance(section, dict):
         raise ConfigError(f"{table} must be a table", path)
     prefix = "tool.migration-lsp" if path.name == "pyproject.toml" else ""
-    return parse_options(section, path, _Locator(text, prefix))
+    return parse_options({**(defaults or {}), **section}, path, _Locator(text, prefix), root)
 
 
 class _Locator:
@@ -226,7 +243,10 @@ class _Locator:
 
 
 def parse_options(
-    section: dict[str, Any], path: Path | None = None, locator: _Locator | None = None
+    section: dict[str, Any],
+    path: Path | None = None,
+    locator: _Locator | None = None,
+    root: Path | None = None,
 ) -> Config:
     """Validate a mapping of options (from TOML, or from an editor's settings)."""
     locate = locator or _Locator("", "")
@@ -238,7 +258,7 @@ def parse_options(
     if unknown:
         known = ", ".join(sorted(_OPTION_NAMES))
         raise fail(f"unknown option {unknown[0]!r} (known options: {known})", unknown[0])
-    values: dict[str, Any] = {"path": path}
+    values: dict[str, Any] = {"path": path, "root": path.parent if path else root}
 
     def check_ids(ids: list[str], key: str) -> tuple[str, ...]:
         bad = _unknown_id(ids)
@@ -292,6 +312,10 @@ def parse_options(
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise fail("'max-file-size' must be a positive number of bytes", "max-file-size")
         values["max_file_size"] = size
+    if "guide" in section:
+        if not isinstance(section["guide"], str) or not section["guide"]:
+            raise fail("'guide' must be a path to a markdown file", "guide")
+        values["guide"] = section["guide"]
     return Config(**values)
 
 
