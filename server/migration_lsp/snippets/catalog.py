@@ -1,0 +1,32 @@
+"""Every bundled snippet, and which ones to offer for a tool, dialect and cursor context."""
+
+from __future__ import annotations
+
+from migration_lsp.snippets import alembic, django, sql
+from migration_lsp.snippets.model import Snippet
+
+SNIPPETS: tuple[Snippet, ...] = alembic.SNIPPETS + django.SNIPPETS + sql.SNIPPETS
+
+TOOL_ALIASES = {"flask-migrate": "alembic"}
+"""Tools that write the same files as another tool."""
+
+SECTIONLESS_SQL_TOOLS = frozenset({"flyway", "prisma", "golang-migrate", "sql"})
+"""SQL tools whose whole file is the forward step: a statement is also valid at the start of a
+new, empty file (dbmate and goose need a section marker first)."""
+
+
+def snippets_for(tool: str, dialect: str | None, context: str) -> list[Snippet]:
+    """The snippets to offer for `tool` on `dialect` where the cursor is in `context`
+    (`completion_context`'s answer), file skeletons first, in catalogue order.
+
+    A `dialect` of None means "not detected": PostgreSQL, the engine's default, is assumed.
+    In the `file` context of a tool without section markers (Flyway, Prisma, golang-migrate,
+    plain SQL) the statement snippets are offered too: a statement is a complete migration.
+    """
+    tool = TOOL_ALIASES.get(tool, tool)
+    dialect = dialect or "postgresql"
+    contexts = {context}
+    if context == "file" and tool in SECTIONLESS_SQL_TOOLS:
+        contexts.add("statement")
+    found = [s for s in SNIPPETS if s.context in contexts and s.applies_to(tool, dialect)]
+    return sorted(found, key=lambda s: s.context != context)
