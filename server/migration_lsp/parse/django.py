@@ -51,6 +51,7 @@ from migration_lsp.model import (
     RunCode,
     Step,
     StepBody,
+    ValidateConstraint,
 )
 from migration_lsp.parse.python import PythonSource, argument, call_name, keyword, literal, string
 from migration_lsp.parse.sql import VOLATILE_FUNCTIONS
@@ -515,6 +516,8 @@ _OPERATIONS = frozenset(
         "RemoveIndex",
         "RemoveIndexConcurrently",
         "AddConstraint",
+        "AddConstraintNotValid",
+        "ValidateConstraint",
         "RemoveConstraint",
         "AlterUniqueTogether",
         "AlterIndexTogether",
@@ -571,6 +574,8 @@ class _Reader:
             "RemoveIndex": self.remove_index,
             "RemoveIndexConcurrently": self.remove_index,
             "AddConstraint": self.add_constraint,
+            "AddConstraintNotValid": self.add_constraint,
+            "ValidateConstraint": self.validate_constraint,
             "RemoveConstraint": self.remove_constraint,
             "AlterUniqueTogether": self.alter_together,
             "AlterIndexTogether": self.alter_together,
@@ -1270,7 +1275,22 @@ class _Reader:
         node = argument(call, 1, "constraint")
         if not isinstance(node, ast.Call) or (model is not None and not model.managed):
             return []
-        return [self.constraint(span, key, table, node, model_node)]
+        op = self.constraint(span, key, table, node, model_node)
+        if _last(call) == "AddConstraintNotValid" and isinstance(op, AddConstraint):
+            op.not_valid = True  # django.contrib.postgres: ADD CONSTRAINT ... NOT VALID
+        return [op]
+
+    def validate_constraint(self, call: ast.Call, span: Span) -> list[Operation]:
+        """`django.contrib.postgres.operations.ValidateConstraint(model_name, name)`."""
+        model_node = argument(call, 0, "model_name")
+        _, table, model = self.model(model_node)
+        if model is not None and not model.managed:
+            return []
+        name_node = argument(call, 1, "name")
+        spans = self.node_spans(table=model_node, name=name_node)
+        return [
+            ValidateConstraint(span=span, table=table, name=string(name_node) or "", spans=spans)
+        ]
 
     def constraint(
         self,

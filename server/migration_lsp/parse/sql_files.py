@@ -44,11 +44,15 @@ def parse_sql_migration(
     migration = Migration(path=path, text=text, tool=tool, dialect=dialect, language="sql")
     name = Path(path).name
     if tool == "dbmate":
-        _sections(migration, _DBMATE_SECTION, lambda m: "transaction:false" not in m.group(2))
+        # without its transaction, dbmate still sends a section as one query (several
+        # statements form an implicit transaction); goose runs statements one by one
+        _sections(
+            migration, _DBMATE_SECTION, lambda m: "transaction:false" not in m.group(2), "multi"
+        )
         _require_up(migration, "dbmate", "-- migrate:up")
     elif tool == "goose":
         no_tx = _GOOSE_NO_TX.search(text) is not None
-        _sections(migration, _GOOSE_SECTION, lambda m: not no_tx)
+        _sections(migration, _GOOSE_SECTION, lambda m: not no_tx, "never")
         _require_up(migration, "goose", "-- +goose Up")
     elif tool == "flyway":
         step = Step.DOWN if name[:1] in "Uu" and not name.startswith("R__") else Step.UP
@@ -94,14 +98,19 @@ def _whole(
         migration.down = body
 
 
-def _sections(migration: Migration, marker: re.Pattern[str], transactional: Any) -> None:
+def _sections(
+    migration: Migration,
+    marker: re.Pattern[str],
+    transactional: Any,
+    without: TransactionMode,
+) -> None:
     text = migration.text
     matches = list(marker.finditer(text))
     for index, match in enumerate(matches):
         step = Step.UP if match.group(1).lower() == "up" else Step.DOWN
         start = match.end()
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
-        mode: TransactionMode = "always" if transactional(match) else "never"
+        mode: TransactionMode = "always" if transactional(match) else without
         result = parse_sql(
             text[start:end],
             migration.dialect,

@@ -88,7 +88,8 @@ def unbatched_data_update(ctx: Context) -> Iterator[Finding]:
     ```
 
     ## Fix safety
-    No automatic fix; the snippet `batch-update` writes the loop.
+    No automatic fix; the snippets `mig-batch-update` and `mig-file-batch-update` write the
+    loop.
     """
     for op in ctx.operations():
         if (

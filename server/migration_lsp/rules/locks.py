@@ -288,15 +288,24 @@ def set_not_null_on_existing_column(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     The rewrite keeps the result (a NOT NULL column) and is marked safe.
     """
-    validated: set[str] = set()
+    checks = {
+        (op.table.lower(), (op.name or "").lower()): (op.expression or "").lower()
+        for op in ctx.operations()
+        if isinstance(op, AddConstraint) and op.kind == "check"
+    }
+    validated: list[tuple[str, str]] = []
     for op in ctx.operations():
         if isinstance(op, ValidateConstraint):
-            validated.add(op.table.lower())
+            validated.append((op.table.lower(), op.name.lower()))
         if not isinstance(op, AlterColumn) or op.nullable is not False:
             continue
         if op.old_nullable is False or not _existing(ctx, op, op.table):
             continue
-        if op.table.lower() in validated:
+        if any(
+            _proves_not_null(checks, key, op.column.lower())
+            for key in validated
+            if key[0] == op.table.lower()
+        ):
             continue  # the CHECK (col IS NOT NULL) NOT VALID + VALIDATE pattern came first
         yield ctx.finding(
             op,
@@ -305,6 +314,16 @@ def set_not_null_on_existing_column(ctx: Context) -> Iterator[Finding]:
             "then SET NOT NULL.",
             part="nullable" if "nullable" in op.spans else "column",
         )
+
+
+def _proves_not_null(checks: dict[tuple[str, str], str], key: tuple[str, str], column: str) -> bool:
+    """A validated CHECK constraint that says `column IS NOT NULL`: defined in this migration,
+    or defined in an earlier one and named like it (after the column, or `..._not_null`)."""
+    expression = checks.get(key)
+    if expression is None:
+        name = key[1]
+        return column in name or "null" in name or name.endswith(("_nn", "_check"))
+    return column in expression and ("is not null" in expression or "isnull=false" in expression)
 
 
 @rule(
@@ -494,6 +513,7 @@ def foreign_key_without_not_valid(ctx: Context) -> Iterator[Finding]:
             "migration.",
             part="name" if "name" in op.spans else "column",
         )
+    yield from _validated_in_same_transaction(ctx, "foreign_key")
 
 
 @rule(
@@ -536,6 +556,28 @@ def check_constraint_without_not_valid(ctx: Context) -> Iterator[Finding]:
             "EXCLUSIVE lock. Add it NOT VALID, then VALIDATE CONSTRAINT separately.",
             part="name",
         )
+    yield from _validated_in_same_transaction(ctx, "check")
+
+
+def _validated_in_same_transaction(ctx: Context, kind: str) -> Iterator[Finding]:
+    """`ADD ... NOT VALID` then `VALIDATE CONSTRAINT` in one transaction: the ADD's lock is held
+    for the whole validation scan, so nothing was gained."""
+    added = {
+        (op.table.lower(), (op.name or "").lower()): op
+        for op in ctx.operations()
+        if isinstance(op, AddConstraint) and op.kind == kind and op.not_valid and op.in_transaction
+    }
+    for op in ctx.operations():
+        if not isinstance(op, ValidateConstraint) or not op.in_transaction:
+            continue
+        if (op.table.lower(), op.name.lower()) in added:
+            yield ctx.finding(
+                op,
+                f"VALIDATE CONSTRAINT '{op.name}' runs in the same transaction that added it NOT "
+                "VALID: the lock taken by ADD CONSTRAINT is held for the whole scan. Validate it "
+                "in a separate migration (or after a commit).",
+                part="name",
+            )
 
 
 @rule(
