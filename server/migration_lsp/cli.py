@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser("explain", help="print one rule's documentation")
     explain.add_argument("rule", metavar="ID")
+
+    serve = commands.add_parser("serve", help="run the language server (stdio by default)")
+    serve.add_argument("--stdio", action="store_true", help="talk LSP on stdin/stdout (default)")
+    serve.add_argument(
+        "--tcp", nargs=2, metavar=("HOST", "PORT"), help="listen on a TCP port (for debugging)"
+    )
     return parser
 
 
@@ -64,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _detect(args)
         if args.command == "rules":
             return _rules(args)
+        if args.command == "serve":
+            return _serve(args)
         return _explain(args)
     except ConfigError as error:
         print(f"migration-lsp: error: {error}", file=sys.stderr)
@@ -180,6 +188,19 @@ def _explain(args: argparse.Namespace) -> int:
         f" · Dialects: {dialects} · Fix: {rule.fix or 'none'}\n"
     )
     print(rule.doc)
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from migration_lsp.lsp.server import serve
+
+    if args.tcp:
+        host, port = args.tcp
+        if not port.isdigit():
+            raise ConfigError(f"--tcp PORT must be a number, not {port!r}")
+        serve((host, int(port)))
+    else:
+        serve()
     return EXIT_OK
 
 

@@ -1,0 +1,1 @@
+"""Migration history: which revision lives where, and how revisions chain."""

@@ -1,0 +1,1 @@
+"""The language server: a thin layer that converts between LSP and the engine."""

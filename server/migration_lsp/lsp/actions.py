@@ -1,0 +1,166 @@
+"""Code actions: each finding's quick fix, "disable for this line/file", "show documentation",
+and `source.fixAll.migration-lsp` (safe fixes only)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as lsp
+
+from migration_lsp.findings import Applicability, Edit, Finding, Fix
+from migration_lsp.lsp.convert import Positions, diagnostic, text_edits
+from migration_lsp.model import Migration
+from migration_lsp.suppress import ignore_edit
+
+if TYPE_CHECKING:
+    from migration_lsp.lsp.server import MigrationServer
+    from migration_lsp.lsp.session import Document
+
+FIX_ALL = "source.fixAll.migration-lsp"
+
+
+def compute_fix(finding: Finding, migration: Migration) -> Fix | None:
+    from migration_lsp.fixes import fix_for
+
+    try:
+        return fix_for(finding, migration)
+    except Exception:  # a fix that cannot be built must not break the other actions
+        import logging
+
+        logging.getLogger(__name__).exception("building the fix for %s failed", finding.rule)
+        return None
+
+
+def _wanted(only: list[str] | None, kind: str) -> bool:
+    return not only or any(kind == k or kind.startswith(k + ".") for k in only)
+
+
+def _workspace_edit(
+    server: MigrationServer, document: Document, edits: list[Edit], positions: Positions
+) -> lsp.WorkspaceEdit:
+    changes = text_edits(edits, positions)
+    capabilities = server.client_capabilities.workspace
+    versioned = bool(
+        capabilities
+        and capabilities.workspace_edit
+        and capabilities.workspace_edit.document_changes
+    )
+    if versioned:
+        return lsp.WorkspaceEdit(
+            document_changes=[
+                lsp.TextDocumentEdit(
+                    text_document=lsp.OptionalVersionedTextDocumentIdentifier(
+                        uri=document.uri, version=document.version
+                    ),
+                    edits=list(changes),
+                )
+            ]
+        )
+    return lsp.WorkspaceEdit(changes={document.uri: changes})
+
+
+def code_actions(
+    server: MigrationServer, document: Document, params: lsp.CodeActionParams
+) -> list[lsp.CodeAction]:
+    migration = document.analysis.migration
+    if migration is None:
+        return []
+    positions = server.positions(document)
+    wanted = positions.span(params.range)
+    only = [str(k) for k in params.context.only] if params.context.only else None
+    result: list[lsp.CodeAction] = []
+    if only and any(FIX_ALL.startswith(k) for k in only) and not _wanted(only, "quickfix"):
+        fix_all = _fix_all(server, document, migration, positions)
+        return [fix_all] if fix_all else []
+    for finding in document.analysis.findings:
+        if finding.span.end < wanted.start or finding.span.start > wanted.end:
+            continue
+        diag = diagnostic(finding, positions)
+        if _wanted(only, "quickfix"):
+            fix = compute_fix(finding, migration)
+            if fix is not None and fix.edits:
+                result.append(
+                    lsp.CodeAction(
+                        title=fix.title,
+                        kind=lsp.CodeActionKind.QuickFix,
+                        diagnostics=[diag],
+                        is_preferred=fix.applicability is Applicability.SAFE,
+                        edit=_workspace_edit(server, document, fix.edits, positions),
+                    )
+                )
+            elif fix is not None:  # display-only advice
+                result.append(
+                    lsp.CodeAction(
+                        title=fix.title,
+                        kind=lsp.CodeActionKind.QuickFix,
+                        diagnostics=[diag],
+                        disabled=lsp.CodeActionDisabled(reason=fix.title),
+                    )
+                )
+            for whole_file, label in ((False, "this line"), (True, "this file")):
+                edit = ignore_edit(migration, finding.rule, finding.span, whole_file)
+                result.append(
+                    lsp.CodeAction(
+                        title=f"Disable {finding.rule} for {label}",
+                        kind=lsp.CodeActionKind.QuickFix,
+                        diagnostics=[diag],
+                        edit=_workspace_edit(server, document, [edit], positions),
+                    )
+                )
+            result.append(
+                lsp.CodeAction(
+                    title=f"Show documentation for {finding.rule}",
+                    kind=lsp.CodeActionKind.QuickFix,
+                    diagnostics=[diag],
+                    command=lsp.Command(
+                        title=f"Show documentation for {finding.rule}",
+                        command="migration-lsp.showDocumentation",
+                        arguments=[finding.rule],
+                    ),
+                )
+            )
+    if _wanted(only, FIX_ALL) and only:
+        fix_all = _fix_all(server, document, migration, positions)
+        if fix_all is not None:
+            result.append(fix_all)
+    return result
+
+
+def _fix_all(
+    server: MigrationServer, document: Document, migration: Migration, positions: Positions
+) -> lsp.CodeAction | None:
+    """Every safe fix whose edits do not overlap an earlier one."""
+    chosen: list[Edit] = []
+    for finding in document.analysis.findings:
+        fix = compute_fix(finding, migration)
+        if fix is None or fix.applicability is not Applicability.SAFE or not fix.edits:
+            continue
+        if any(
+            (e.span.start < c.span.end and c.span.start < e.span.end) or e.span == c.span
+            for e in fix.edits
+            for c in chosen
+        ):
+            continue
+        chosen.extend(fix.edits)
+    if not chosen:
+        return None
+    chosen.sort(key=lambda e: e.span.start)
+    return lsp.CodeAction(
+        title="Fix all safe migration-lsp problems",
+        kind=FIX_ALL,
+        edit=_workspace_edit(server, document, chosen, positions),
+    )
+
+
+def register(server: MigrationServer) -> None:
+    @server.feature(
+        lsp.TEXT_DOCUMENT_CODE_ACTION,
+        lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL]),
+    )
+    async def on_code_action(
+        ls: MigrationServer, params: lsp.CodeActionParams
+    ) -> list[lsp.CodeAction] | None:
+        document = await ls.analyse(params.text_document.uri)
+        if document is None:
+            return None
+        return code_actions(ls, document, params)

@@ -1,0 +1,336 @@
+"""`migration-lsp serve`: the pygls server. Handlers convert and route; the engine decides.
+
+Diagnostics are pushed (`publishDiagnostics`) to clients that cannot pull and answered on
+`textDocument/diagnostic` for those that can, never both. Analysis runs in a worker thread,
+debounced after edits, so typing never waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from migration_lsp import __version__
+from migration_lsp.lsp import actions, completion, hover, navigation
+from migration_lsp.lsp.convert import SOURCE, Positions, diagnostic
+from migration_lsp.lsp.session import Document, Session
+from migration_lsp.text import LineIndex
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_SECONDS = 0.12
+PROJECTS_NOTIFICATION = "migrationLsp/projects"
+"""Sent whenever detection changes: `{"projects": [{tool, flavor, root, folder, dialect,
+dialectSource, migrations}]}`; editors use it for a status display."""
+SHOW_PROJECTS = "migration-lsp.showProjects"
+SHOW_DOCUMENTATION = "migration-lsp.showDocumentation"
+CONFIG_SECTION = "migrationLsp"
+
+WATCHED_MARKERS = (
+    "alembic.ini",
+    "manage.py",
+    "pyproject.toml",
+    "migration-lsp.toml",
+    ".migration-lsp.toml",
+    "schema.prisma",
+    "migration_lock.toml",
+    "flyway.conf",
+    "flyway.toml",
+    "knexfile.*",
+    "ormconfig.*",
+    ".sequelizerc",
+    "Gemfile",
+    "artisan",
+    "database.yml",
+    ".env",
+    "settings.py",
+    "env.py",
+    "*.conf",
+)
+
+
+def path_of(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path))
+
+
+class MigrationServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("migration-lsp", __version__)
+        self.session = Session()
+        self.pull = False
+        self.encoding: str = lsp.PositionEncodingKind.Utf16
+        self._pending: dict[str, asyncio.Task[None]] = {}
+        self._reported_error: str | None = None
+
+    # ------------------------------------------------------------------ helpers
+
+    def positions(self, document: Document) -> Positions:
+        migration = document.analysis.migration
+        lines = migration.lines if migration is not None else LineIndex(document.text)
+        return Positions(lines, self.encoding)
+
+    def diagnostics(self, document: Document) -> list[lsp.Diagnostic]:
+        positions = self.positions(document)
+        return [diagnostic(f, positions) for f in document.analysis.findings]
+
+    async def analyse(self, uri: str) -> Document | None:
+        """Analyse the open document's current text in a worker thread."""
+        path = path_of(uri)
+        if path is None:
+            return None
+        try:
+            text_document = self.workspace.get_text_document(uri)
+        except KeyError:
+            return None
+        text, version = text_document.source, text_document.version
+        loop = asyncio.get_running_loop()
+        document = await loop.run_in_executor(
+            self.thread_pool, self.session.analyse, uri, path, text, version
+        )
+        if document.config_error and document.config_error != self._reported_error:
+            self._reported_error = document.config_error
+            self.window_show_message(
+                lsp.ShowMessageParams(
+                    type=lsp.MessageType.Warning,
+                    message=f"migration-lsp configuration: {document.config_error}; using defaults",
+                )
+            )
+        return document
+
+    async def lint(self, uri: str, delay: float = 0.0) -> None:
+        """Push diagnostics for one document (push clients only), after `delay`."""
+        if delay:
+            await asyncio.sleep(delay)
+        document = await self.analyse(uri)
+        if document is None or document.project is None or self.pull:
+            return  # nothing is ever published for files that are not migrations
+        self.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(
+                uri=uri, version=document.version, diagnostics=self.diagnostics(document)
+            )
+        )
+
+    def schedule(self, uri: str, delay: float = 0.0) -> None:
+        previous = self._pending.pop(uri, None)
+        if previous is not None:
+            previous.cancel()
+        task = asyncio.ensure_future(self.lint(uri, delay))
+        self._pending[uri] = task
+        task.add_done_callback(lambda t: self._done(uri, t))
+
+    def _done(self, uri: str, task: asyncio.Task[None]) -> None:
+        if self._pending.get(uri) is task:
+            self._pending.pop(uri, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("linting %s failed", uri, exc_info=task.exception())
+
+    def relint_all(self) -> None:
+        """After configuration or workspace changes: every open document again."""
+        if self.pull:
+            refresh = self.client_capabilities.workspace
+            if refresh and refresh.diagnostics and refresh.diagnostics.refresh_support:
+                self.workspace_diagnostic_refresh(None)
+            return
+        for uri in list(self.workspace.text_documents):
+            self.schedule(uri)
+
+    def announce_projects(self) -> None:
+        projects = self.session.projects_json()
+        self.protocol.notify(PROJECTS_NOTIFICATION, {"projects": projects})
+        if projects:
+            summary = "; ".join(
+                f"{p['tool']} ({p['dialect'] or 'dialect unknown'}) in {p['root']}"
+                for p in projects
+            )
+        else:
+            summary = "no migration projects found"
+        self.window_log_message(
+            lsp.LogMessageParams(type=lsp.MessageType.Info, message=f"migration-lsp: {summary}")
+        )
+
+    async def fetch_settings(self) -> None:
+        capabilities = self.client_capabilities.workspace
+        if not (capabilities and capabilities.configuration):
+            return
+        try:
+            result = await self.workspace_configuration_async(
+                lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section=CONFIG_SECTION)])
+            )
+        except Exception:
+            log.exception("workspace/configuration failed")
+            return
+        settings = result[0] if result else None
+        if settings is not None:
+            self.session.set_settings(settings)
+
+    async def register_watchers(self) -> None:
+        watched = self.client_capabilities.workspace
+        if not (
+            watched
+            and watched.did_change_watched_files
+            and watched.did_change_watched_files.dynamic_registration
+        ):
+            return
+        relative = bool(watched.did_change_watched_files.relative_pattern_support)
+        watchers: list[lsp.FileSystemWatcher] = [
+            lsp.FileSystemWatcher(glob_pattern=f"**/{name}") for name in WATCHED_MARKERS
+        ]
+        for project in self.session.projects:
+            for folder in project.migration_dirs:
+                pattern: lsp.GlobPattern
+                if relative:
+                    pattern = lsp.RelativePattern(base_uri=folder.as_uri(), pattern="**/*")
+                else:
+                    pattern = f"{folder.as_posix()}/**/*"
+                watchers.append(lsp.FileSystemWatcher(glob_pattern=pattern))
+        try:
+            await self.client_register_capability_async(
+                lsp.RegistrationParams(
+                    registrations=[
+                        lsp.Registration(
+                            id="migration-lsp-watch",
+                            method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                            register_options=lsp.DidChangeWatchedFilesRegistrationOptions(
+                                watchers=watchers
+                            ),
+                        )
+                    ]
+                )
+            )
+        except Exception:
+            log.exception("could not register file watchers")
+
+
+def create_server() -> MigrationServer:
+    server = MigrationServer()
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: MigrationServer, params: lsp.InitializeParams) -> None:
+        text_document = params.capabilities.text_document
+        ls.pull = bool(text_document and text_document.diagnostic)
+        # pygls has negotiated the encoding (and announces it); convert in the same units
+        ls.encoding = str(ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16)
+        folders = [path_of(f.uri) for f in params.workspace_folders or []]
+        if not folders and params.root_uri:
+            folders = [path_of(params.root_uri)]
+        if isinstance(params.initialization_options, dict):
+            options = params.initialization_options.get(
+                CONFIG_SECTION, params.initialization_options
+            )
+            ls.session.set_settings(options)
+        # detect now, so documents opened right after `initialized` already have a project
+        ls.session.set_folders([f for f in folders if f is not None])
+
+    @server.feature(lsp.INITIALIZED)
+    async def initialized(ls: MigrationServer, params: lsp.InitializedParams) -> None:
+        await ls.fetch_settings()
+        ls.announce_projects()
+        await ls.register_watchers()
+        ls.relint_all()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: MigrationServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: MigrationServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: MigrationServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        pending = ls._pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        ls.session.forget(uri)
+        if not ls.pull:
+            ls.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_DIAGNOSTIC,
+        lsp.DiagnosticOptions(
+            identifier=SOURCE, inter_file_dependencies=True, workspace_diagnostics=False
+        ),
+    )
+    async def pull_diagnostics(
+        ls: MigrationServer, params: lsp.DocumentDiagnosticParams
+    ) -> lsp.DocumentDiagnosticReport:
+        document = await ls.analyse(params.text_document.uri)
+        items = ls.diagnostics(document) if document is not None else []
+        return lsp.RelatedFullDocumentDiagnosticReport(items=items)
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: MigrationServer, params: lsp.DidChangeConfigurationParams
+    ) -> None:
+        settings = params.settings
+        if isinstance(settings, dict) and CONFIG_SECTION in settings:
+            ls.session.set_settings(settings[CONFIG_SECTION])
+        else:
+            await ls.fetch_settings()
+        ls.relint_all()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(
+        ls: MigrationServer, params: lsp.DidChangeWatchedFilesParams
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        before = ls.session.projects_json()
+        await loop.run_in_executor(ls.thread_pool, ls.session.detect)
+        if ls.session.projects_json() != before:
+            ls.announce_projects()
+            await ls.register_watchers()
+        ls.relint_all()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_folders(
+        ls: MigrationServer, params: lsp.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        folders = [f for f in ls.session.folders]
+        removed = {path_of(f.uri) for f in params.event.removed}
+        folders = [f for f in folders if f not in removed]
+        folders.extend(p for f in params.event.added if (p := path_of(f.uri)) is not None)
+        ls.session.folders = folders
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(ls.thread_pool, ls.session.detect)
+        ls.announce_projects()
+        ls.relint_all()
+
+    @server.command(SHOW_PROJECTS)
+    def show_projects(ls: MigrationServer, *args: Any) -> list[dict[str, Any]]:
+        return ls.session.projects_json()
+
+    @server.command(SHOW_DOCUMENTATION)
+    async def show_documentation(ls: MigrationServer, *args: Any) -> None:
+        from migration_lsp.findings import DOCS_URL
+
+        rule = str(args[0]) if args else ""
+        await ls.window_show_document_async(
+            lsp.ShowDocumentParams(uri=DOCS_URL.format(rule=rule), external=True)
+        )
+
+    actions.register(server)
+    hover.register(server)
+    completion.register(server)
+    navigation.register(server)
+    return server
+
+
+def serve(tcp: tuple[str, int] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="migration-lsp %(levelname)s %(message)s")
+    server = create_server()
+    if tcp is not None:
+        server.start_tcp(*tcp)
+    else:
+        server.start_io()

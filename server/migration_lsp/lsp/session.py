@@ -1,0 +1,204 @@
+"""What the server knows about the workspace: projects, configuration, analysed documents.
+
+Everything here is plain Python over the engine (no LSP types), so it is testable without a
+client and shared by every feature handler.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from migration_lsp.engine import Analysis, Workspace, analyse_document, decode
+from migration_lsp.findings import Finding
+from migration_lsp.model import Severity
+from migration_lsp.project.config import Config, ConfigError
+from migration_lsp.project.detect import Project, detect_projects
+from migration_lsp.rules.registry import BY_ID, PARSE_ERROR
+from migration_lsp.text import Span
+
+log = logging.getLogger(__name__)
+
+_SETTING_NAMES = {
+    "checkDowngrade": "check-downgrade",
+    "maxFileSize": "max-file-size",
+    "extendSelect": "extend-select",
+}
+_SERVER_ONLY = {"trace", "server", "interpreter", "enable"}
+"""Client settings that configure the editor extension, not the rules."""
+
+
+def normalise_settings(settings: Any) -> dict[str, Any]:
+    """Editor settings (`migrationLsp.*`, camelCase) → configuration options (kebab-case)."""
+    if not isinstance(settings, dict):
+        return {}
+    options: dict[str, Any] = {}
+    for key, value in settings.items():
+        if key in _SERVER_ONLY or value is None:
+            continue
+        options[_SETTING_NAMES.get(str(key), str(key))] = value
+    return options
+
+
+@dataclass(slots=True)
+class Document:
+    uri: str
+    path: Path
+    version: int | None
+    text: str
+    analysis: Analysis
+    project: Project | None
+    generation: int = 0
+    config_error: str | None = None
+    """A broken configuration file or setting that applies to this document (defaults used)."""
+
+
+class Session:
+    """Projects per workspace folder, the configuration in force, and analysis results."""
+
+    def __init__(self) -> None:
+        self.folders: list[Path] = []
+        self.projects: list[Project] = []
+        self.settings: dict[str, Any] = {}
+        self.workspace = Workspace()
+        self.generation = 0
+        """Bumped whenever configuration or detection changes: older analyses are stale."""
+        self._documents: dict[str, Document] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ workspace
+
+    def set_folders(self, folders: list[Path]) -> None:
+        self.folders = folders
+        self.detect()
+
+    def detect(self) -> list[Project]:
+        projects: list[Project] = []
+        for folder in self.folders:
+            try:
+                projects.extend(detect_projects(folder))
+            except Exception:  # detection must never take the server down
+                log.exception("detection failed in %s", folder)
+        self.projects = projects
+        self.reset_configuration()
+        return projects
+
+    def set_settings(self, settings: Any) -> None:
+        self.settings = normalise_settings(settings)
+        self.reset_configuration()
+
+    def reset_configuration(self) -> None:
+        root = self.folders[0] if self.folders else None
+        with self._lock:
+            self.workspace = Workspace(defaults=self.settings, root=root)
+            self.generation += 1
+            self._documents.clear()
+
+    def config_for(self, path: Path) -> tuple[Config, str | None]:
+        """The configuration of `path`, and the error that made it fall back to defaults."""
+        try:
+            return self.workspace.config_for(path), None
+        except ConfigError as error:
+            return Config(root=self.folders[0] if self.folders else None), str(error)
+
+    def project_for(self, path: Path) -> Project | None:
+        claiming = [p for p in self.projects if p.is_migration_file(path)]
+        if not claiming:
+            return None
+        return max(claiming, key=lambda p: len(p.root.parts))
+
+    def projects_json(self) -> list[dict[str, Any]]:
+        result = []
+        for project in self.projects:
+            folder = next(
+                (f for f in self.folders if f == project.root or f in project.root.parents),
+                project.root,
+            )
+            result.append(
+                {
+                    "tool": project.tool,
+                    "flavor": project.flavor,
+                    "root": str(project.root),
+                    "folder": str(folder),
+                    "dialect": project.dialect,
+                    "dialectSource": project.dialect_source,
+                    "migrations": [str(d) for d in project.migration_dirs],
+                }
+            )
+        return result
+
+    # ------------------------------------------------------------------ documents
+
+    def analyse(self, uri: str, path: Path, text: str, version: int | None) -> Document:
+        """Analyse one document's text, reusing the result for an unchanged version."""
+        with self._lock:
+            cached = self._documents.get(uri)
+            generation = self.generation
+        if (
+            cached is not None
+            and cached.version == version
+            and cached.text == text
+            and cached.generation == generation
+        ):
+            return cached
+        project = self.project_for(path)
+        error = None
+        if project is None:
+            analysis = Analysis(None, [])
+        else:
+            config, error = self.config_for(path)
+            if config.is_excluded(path):
+                analysis = Analysis(None, [])
+            else:
+                analysis = self._analyse(path, text, project, config)
+        document = Document(uri, path, version, text, analysis, project, generation, error)
+        with self._lock:
+            if generation == self.generation:  # configuration did not change meanwhile
+                self._documents[uri] = document
+        return document
+
+    def _analyse(self, path: Path, text: str, project: Project, config: Config) -> Analysis:
+        settings = None
+        if project.tool == "django":
+            dialect = config.dialect or project.dialect
+            settings = {"django_state": self.workspace.django_state(path, dialect)}
+        try:
+            return analyse_document(str(path), text, project, config, settings=settings)
+        except Exception as error:  # the engine must never take the server down
+            log.exception("internal error analysing %s", path)
+            finding = Finding(
+                rule=PARSE_ERROR,
+                message=f"migration-lsp internal error ({type(error).__name__}); see the log",
+                span=Span(0, 0),
+                severity=Severity.INFO,
+                path=str(path),
+            )
+            return Analysis(None, [finding])
+
+    def cached(self, uri: str) -> Document | None:
+        with self._lock:
+            return self._documents.get(uri)
+
+    def forget(self, uri: str) -> None:
+        with self._lock:
+            self._documents.pop(uri, None)
+
+    def analyse_file(self, path: Path) -> Analysis | None:
+        """A file on disk that is not open in the editor."""
+        project = self.project_for(path)
+        if project is None:
+            return None
+        try:
+            text, problem = decode(path.read_bytes())
+        except OSError:
+            return None
+        config, _ = self.config_for(path)
+        return analyse_document(str(path), text, project, config, problem=problem)
+
+
+def rule_doc(rule_id: str) -> str | None:
+    rule = BY_ID.get(rule_id)
+    return None if rule is None else f"**{rule.id}**: {rule.summary}.\n\n{rule.doc}"
