@@ -28,11 +28,22 @@ class Edit:
     new_text: str
 
 
+@dataclass(frozen=True, slots=True)
+class NewFile:
+    """A file a fix creates (e.g. the next migration of a split), path relative to the fixed
+    migration's folder or absolute."""
+
+    path: str
+    text: str
+
+
 @dataclass(slots=True)
 class Fix:
     title: str
     edits: list[Edit] = field(default_factory=list)
     applicability: Applicability = Applicability.SAFE
+    files: list[NewFile] = field(default_factory=list)
+    """Files the fix creates next to the edited one."""
 
 
 @dataclass(slots=True)

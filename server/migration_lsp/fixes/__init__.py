@@ -20,10 +20,12 @@ from migration_lsp.model import Migration
 
 from .base import Builder
 from .concurrently import run_outside_transaction, use_concurrently
+from .constraints import CONSTRAINT_BUILDERS, CONSTRAINT_FIX_NAMES
 from .downgrade import add_downgrade
+from .pycode import PYCODE_BUILDERS, PYCODE_FIX_NAMES
 from .text import apply_edits
 
-__all__ = ["BUILDERS", "FIX_NAMES", "apply_edits", "fix_for"]
+__all__ = ["BUILDERS", "FIX_NAMES", "apply_edits", "fix_for", "fixes_for"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ BUILDERS: dict[str, Builder] = {
     "non-concurrent-index": use_concurrently,
     "non-concurrent-index-drop": use_concurrently,
     "concurrent-index-in-transaction": run_outside_transaction,
+    **PYCODE_BUILDERS,
+    **CONSTRAINT_BUILDERS,
 }
 """Rule id → the builder of its quick fix."""
 
@@ -42,26 +46,37 @@ FIX_NAMES: dict[str, str] = {
     "non-concurrent-index": "use-concurrently",
     "non-concurrent-index-drop": "use-concurrently",
     "concurrent-index-in-transaction": "run-outside-transaction",
+    **PYCODE_FIX_NAMES,
+    **CONSTRAINT_FIX_NAMES,
 }
 """Rule id → the fix name the rule declares (`Rule.fix`), for the rules that have a builder."""
 
 
-def fix_for(finding: Finding, migration: Migration) -> Fix | None:
-    """The quick fix for one finding of the engine on `migration` (None when there is none)."""
+def fixes_for(finding: Finding, migration: Migration) -> list[Fix]:
+    """Every quick fix for one finding, the preferred one first (a builder may offer
+    alternatives, e.g. a server default or a three-migration split)."""
     builder = BUILDERS.get(finding.rule)
     if builder is None or migration.problems:
-        return None
+        return []
     try:
-        fix = builder(finding, migration)
+        built = builder(finding, migration)
     except Exception:  # a broken fix must not take the code-action request down
         log.exception("internal error in the fix for %s on %s", finding.rule, migration.path)
-        return None
-    if fix is None or not fix.edits:
-        return fix
-    if not _valid(migration, fix.edits):
-        log.warning("fix for %s on %s dropped: invalid result", finding.rule, migration.path)
-        return None
-    return fix
+        return []
+    candidates = [] if built is None else built if isinstance(built, list) else [built]
+    fixes = []
+    for fix in candidates:
+        if fix.edits and not _valid(migration, fix.edits):
+            log.warning("fix for %s on %s dropped: invalid result", finding.rule, migration.path)
+            continue
+        fixes.append(fix)
+    return fixes
+
+
+def fix_for(finding: Finding, migration: Migration) -> Fix | None:
+    """The preferred quick fix for one finding (None when there is none)."""
+    fixes = fixes_for(finding, migration)
+    return fixes[0] if fixes else None
 
 
 def _valid(migration: Migration, edits: list[Edit]) -> bool:

@@ -16,8 +16,9 @@ from migration_lsp.model import (
     TransactionControl,
 )
 
-Builder = Callable[[Finding, Migration], "Fix | None"]
-"""Computes the fix for one finding from the migration's current text (None: no fix)."""
+Builder = Callable[[Finding, Migration], "Fix | list[Fix] | None"]
+"""Computes the fix for one finding from the migration's current text (None: no fix; a list:
+alternatives, the preferred first)."""
 
 OpT = TypeVar("OpT", bound=Operation)
 
