@@ -239,7 +239,11 @@ def test_utf8_bom_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     text = revision("h8", "def upgrade():\n    op.drop_column('users', 'n')\n")
     alembic_project(tmp_path, {"h8_bom.py": b"\xef\xbb\xbf" + text.encode()})
     findings = check_json(capsys, tmp_path)
-    assert [f["rule"] for f in findings] == ["missing-downgrade", "drop-column"]
+    assert [f["rule"] for f in findings] == [
+        "missing-downgrade",
+        "missing-lock-timeout",
+        "drop-column",
+    ]
 
 
 def test_binary_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -293,7 +297,7 @@ def test_lone_file_outside_a_project(tmp_path: Path, capsys: pytest.CaptureFixtu
     script = tmp_path / "hotfix.sql"
     script.write_text("CREATE INDEX idx_orders_user ON orders (user_id);\n")
     findings = check_json(capsys, script)
-    assert [f["rule"] for f in findings] == ["non-concurrent-index"]
+    assert [f["rule"] for f in findings] == ["missing-lock-timeout", "non-concurrent-index"]
 
 
 def test_checking_the_migrations_folder_itself(
@@ -316,3 +320,52 @@ def test_folder_without_migrations_says_so(
     assert code == 0
     assert "No problems found in 0 files." in out
     assert "no migration project found" in err
+
+
+def test_fix_applies_safe_fixes_and_reports_what_is_left(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    up = folder / "000007_index_orders.up.sql"
+    up.write_text("CREATE INDEX orders_user_idx ON orders (user_id);\n")
+    (folder / "000007_index_orders.down.sql").write_text("DROP INDEX orders_user_idx;\n")
+    code, out, err = run(capsys, "check", str(tmp_path), "--fix", "--format", "json")
+    assert up.read_text() == (
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_user_idx ON orders (user_id);\n"
+    )
+    assert "Applied 1 fix(es) to 1 file(s)" in err
+    assert json.loads(out) == []  # the .down.sql is not judged by the safety rules
+    assert code == 0
+
+
+def test_diff_shows_the_fix_and_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = "def upgrade():\n    op.create_index('ix_users_email', 'users', ['email'])\n"
+    versions = alembic_project(tmp_path, {"k1_index.py": revision("k1", body)})
+    before = (versions / "k1_index.py").read_text()
+    code, out, _ = run(capsys, "check", str(tmp_path), "--diff")
+    assert (versions / "k1_index.py").read_text() == before
+    assert code == 1
+    assert "+++ b/" in out and "k1_index.py" in out
+    assert "+    with op.get_context().autocommit_block():" in out
+    assert "postgresql_concurrently=True" in out
+    # the added downgrade needs review: only with --unsafe-fixes
+    assert "def downgrade" not in out
+    code, out, _ = run(capsys, "check", str(tmp_path), "--diff", "--unsafe-fixes")
+    assert "+def downgrade():" in out
+
+
+def test_fix_then_check_is_clean_for_what_was_fixed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = "def upgrade():\n    op.create_index('ix_users_email', 'users', ['email'])\n"
+    versions = alembic_project(tmp_path, {"m2_index.py": revision("m2", body)})
+    run(capsys, "check", str(tmp_path), "--fix", "--unsafe-fixes")
+    text = (versions / "m2_index.py").read_text()
+    ast_ok = compile(text, "m2_index.py", "exec")
+    assert ast_ok is not None
+    _, out, _ = run(capsys, "check", str(tmp_path), "--format", "json")
+    rules = {f["rule"] for f in json.loads(out)}
+    assert not rules & {"non-concurrent-index", "missing-downgrade"}

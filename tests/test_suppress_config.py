@@ -130,7 +130,7 @@ def test_ignore_for_a_rule_not_running_on_this_dialect_is_unused() -> None:
 
 def test_ignore_for_a_rule_disabled_in_config_is_not_reported() -> None:
     text = alembic("op.drop_column('users', 'legacy_name')  # migration-lsp: ignore[drop-column]")
-    assert findings(text, ignore=["drop-column"]) == []
+    assert findings(text, ignore=["drop-column", "missing-lock-timeout"]) == []
 
 
 def test_unused_ignore_can_be_turned_off() -> None:
@@ -280,18 +280,26 @@ def test_select_runs_only_those_rules() -> None:
 
 def test_select_all_runs_every_rule() -> None:
     assert config(select=["ALL"]).enabled_rules() == frozenset(r.id for r in RULES)
-    assert rules(DROPS, select=["ALL"]) == ["drop-column", "drop-table", "empty-downgrade"]
+    assert rules(DROPS, select=["ALL"]) == [
+        "missing-lock-timeout",
+        "drop-column",
+        "drop-table",
+        "empty-downgrade",
+    ]
 
 
 def test_select_all_with_ignore() -> None:
-    assert rules(DROPS, select=["ALL"], ignore=["drop-column"]) == [
+    assert rules(DROPS, select=["ALL"], ignore=["drop-column", "missing-lock-timeout"]) == [
         "drop-table",
         "empty-downgrade",
     ]
 
 
 def test_ignore_removes_rules_from_the_default_set() -> None:
-    assert rules(DROPS, ignore=["drop-table", "empty-downgrade"]) == ["drop-column"]
+    assert rules(DROPS, ignore=["drop-table", "empty-downgrade"]) == [
+        "missing-lock-timeout",
+        "drop-column",
+    ]
 
 
 def test_extend_select_adds_to_select() -> None:
@@ -327,7 +335,9 @@ def test_dialect_override_silences_postgresql_only_rules() -> None:
 
 
 def test_check_downgrade_from_a_config_file(tmp_path: Path) -> None:
-    (tmp_path / "migration-lsp.toml").write_text("check-downgrade = true\n", encoding="utf-8")
+    (tmp_path / "migration-lsp.toml").write_text(
+        'check-downgrade = true\nignore = ["missing-lock-timeout"]\n', encoding="utf-8"
+    )
     loaded = load_config(tmp_path / "migration-lsp.toml")
     assert loaded.check_downgrade is True
     text = alembic(

@@ -42,6 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--exit-zero", action="store_true", help="exit 0 even when there are findings"
     )
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
+    fixing = check.add_mutually_exclusive_group()
+    fixing.add_argument(
+        "--fix", action="store_true", help="apply the safe fixes to the files, then report"
+    )
+    fixing.add_argument(
+        "--diff", action="store_true", help="print the fixes as a unified diff; change nothing"
+    )
+    check.add_argument(
+        "--unsafe-fixes", action="store_true", help="also apply fixes that need review"
+    )
 
     detect = commands.add_parser("detect", help="show the migration projects found under PATH")
     detect.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
@@ -81,8 +91,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    workspace = Workspace(select=args.select, ignore=args.ignore)
+    mode = "fix" if args.fix else "diff" if args.diff else None
+    workspace = Workspace(
+        select=args.select, ignore=args.ignore, fix=mode, unsafe_fixes=args.unsafe_fixes
+    )
     result = workspace.check(args.paths)
+    if args.diff:
+        for fixed in result.fixes:
+            sys.stdout.write(fixed.diff(Path.cwd()))
+        count = sum(len(f.applied) for f in result.fixes)
+        print(f"{count} fix(es) would be applied to {len(result.fixes)} file(s).", file=sys.stderr)
+        return EXIT_FINDINGS if result.fixes else EXIT_OK
+    if args.fix:
+        count = sum(len(f.applied) for f in result.fixes)
+        created = sum(len(f.created) for f in result.fixes)
+        extra = f", created {created} file(s)" if created else ""
+        print(f"Applied {count} fix(es) to {len(result.fixes)} file(s){extra}.", file=sys.stderr)
     color = (
         args.format == "text"
         and not args.no_color

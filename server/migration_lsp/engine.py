@@ -157,6 +157,8 @@ class CheckResult:
     texts: dict[str, str] = field(default_factory=dict)
     projects: list[Project] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    fixes: list[Any] = field(default_factory=list)
+    """`autofix.FileFix` per file changed by `--fix` / `--diff`."""
 
 
 class Workspace:
@@ -168,9 +170,14 @@ class Workspace:
         ignore: list[str] | None = None,
         defaults: dict[str, Any] | None = None,
         root: Path | None = None,
+        fix: str | None = None,
+        unsafe_fixes: bool = False,
     ) -> None:
         self.select = select
         self.ignore = ignore
+        self.fix = fix
+        """None, "fix" (apply the fixes and write files) or "diff" (compute them only)."""
+        self.unsafe_fixes = unsafe_fixes
         self.defaults = defaults
         """Options from the editor's settings; a configuration file's own options win."""
         self.root = root
@@ -255,10 +262,21 @@ class Workspace:
             )
             return
         text, problem = decode(data)
-        result.texts[name] = text
         settings = None
         if project.tool == "django" and problem is None:
             settings = {"django_state": self.django_state(path, config.dialect or project.dialect)}
+        if self.fix and problem is None:
+            from migration_lsp import autofix
+
+            fixed = autofix.fix_file(
+                path, text, project, config, unsafe=self.unsafe_fixes, settings=settings
+            )
+            if fixed.changed:
+                result.fixes.append(fixed)
+                if self.fix == "fix":
+                    autofix.write(fixed, bom=data.startswith(b"\xef\xbb\xbf"))
+                    text = fixed.after
+        result.texts[name] = text
         analysis = analyse_document(name, text, project, config, problem=problem, settings=settings)
         result.findings.extend(analysis.findings)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from migration_lsp.text import LineIndex, Span
 
@@ -337,6 +337,8 @@ class Migration:
     problems: list[ParseProblem] = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    runner: dict[str, Any] = field(default_factory=dict)
+    """Project-wide facts about how migrations run (`lock_timeout` set in env.py/settings)."""
     _lines: LineIndex | None = None
 
     @property

@@ -24,6 +24,7 @@ from .constraints import CONSTRAINT_BUILDERS, CONSTRAINT_FIX_NAMES
 from .downgrade import add_downgrade
 from .pycode import PYCODE_BUILDERS, PYCODE_FIX_NAMES
 from .text import apply_edits
+from .timeouts import TIMEOUT_BUILDERS, TIMEOUT_FIX_NAMES
 
 __all__ = ["BUILDERS", "FIX_NAMES", "apply_edits", "fix_for", "fixes_for"]
 
@@ -37,6 +38,7 @@ BUILDERS: dict[str, Builder] = {
     "concurrent-index-in-transaction": run_outside_transaction,
     **PYCODE_BUILDERS,
     **CONSTRAINT_BUILDERS,
+    **TIMEOUT_BUILDERS,
 }
 """Rule id → the builder of its quick fix."""
 
@@ -48,6 +50,7 @@ FIX_NAMES: dict[str, str] = {
     "concurrent-index-in-transaction": "run-outside-transaction",
     **PYCODE_FIX_NAMES,
     **CONSTRAINT_FIX_NAMES,
+    **TIMEOUT_FIX_NAMES,
 }
 """Rule id → the fix name the rule declares (`Rule.fix`), for the rules that have a builder."""
 

@@ -19,6 +19,23 @@ def parse_migration(
     flavor: str | None = None,
 ) -> Migration | None:
     """Parse one migration file of `tool`; None when no parser exists for the tool yet."""
+    migration = _parse(path, text, tool, dialect, settings, flavor)
+    if migration is not None and settings:
+        migration.runner = {k: v for k, v in settings.items() if k in _RUNNER_KEYS}
+    return migration
+
+
+_RUNNER_KEYS = frozenset({"lock_timeout", "transactional_ddl", "transaction_per_migration"})
+
+
+def _parse(
+    path: str,
+    text: str,
+    tool: str,
+    dialect: str | None,
+    settings: dict[str, Any] | None,
+    flavor: str | None,
+) -> Migration | None:
     if tool == "alembic":
         from migration_lsp.parse.alembic import parse_alembic
 

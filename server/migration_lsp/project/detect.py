@@ -868,7 +868,9 @@ class _Detector:
                     candidates.append(info.path / "__init__.py")
             candidates.sort(key=lambda p: len(p.parts))
         for candidate in candidates[:5]:
-            result, _uses_env, _parsed = dl.django_dialect(candidate, bases)
+            result, _uses_env, parsed = dl.django_dialect(candidate, bases)
+            if any("lock_timeout" in read_text(p) for p in parsed):
+                project.settings["lock_timeout"] = True  # e.g. OPTIONS '-c lock_timeout=5s'
             if result is not None:
                 self.note(project, candidate)
                 source = f"{_rel(result.file, root)} {result.detail}"

@@ -530,6 +530,8 @@ def alembic_env_settings(text: str) -> tuple[dict[str, Any], str | None]:
                     ):
                         (online if is_online else found)[kw.arg] = value.value
     found.update(online)
+    if "lock_timeout" in text:  # set for every migration (SET, or connect options)
+        found["lock_timeout"] = True
     url_dialect: str | None = None
     for string in _strings(tree):
         dialect = from_url(string)

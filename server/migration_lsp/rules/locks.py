@@ -11,9 +11,16 @@ from migration_lsp.model import (
     AddConstraint,
     AlterColumn,
     CreateIndex,
+    DropColumn,
+    DropConstraint,
     DropIndex,
+    DropTable,
     Operation,
+    RenameColumn,
+    RenameTable,
+    SetSetting,
     Severity,
+    Truncate,
     ValidateConstraint,
 )
 from migration_lsp.rules.base import PG, Context, rule
@@ -627,3 +634,84 @@ def unique_constraint_without_index(ctx: Context) -> Iterator[Finding]:
 
 def _named(name: str | None) -> str:
     return f" '{name}'" if name else ""
+
+
+def _takes_strong_lock(op: Operation) -> bool:
+    """ALTER TABLE and friends: they queue behind running transactions and block everything
+    queued after them while they wait."""
+    if isinstance(op, DropIndex):
+        return not op.concurrently
+    if isinstance(op, CreateIndex):
+        return not op.concurrently
+    return isinstance(
+        op,
+        AddColumn
+        | AlterColumn
+        | AddConstraint
+        | DropColumn
+        | DropConstraint
+        | DropTable
+        | RenameColumn
+        | RenameTable
+        | Truncate,
+    )
+
+
+@rule(
+    "missing-lock-timeout",
+    summary="Locking statements without a lock_timeout set first",
+    severity=Severity.INFO,
+    category="locks",
+    dialects=PG,
+    fix="set-lock-timeout",
+    anchors={"squawk": "require-timeout-settings", "strong_migrations": "lock_timeout"},
+)
+def missing_lock_timeout(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags a migration that takes strong locks on an existing table (ALTER TABLE, DROP, a
+    non-concurrent index) without setting `lock_timeout` first — in the migration itself, or
+    for every migration (Alembic `env.py`, Django `DATABASES` options).
+
+    ## Why is this bad?
+    `ALTER TABLE` waits for every running transaction on the table. While it waits, every new
+    query on the table queues behind it: one slow report query turns a millisecond migration into
+    an outage. With a `lock_timeout` the migration gives up after a few seconds instead, and can
+    be retried.
+
+    ## Example
+    ```sql
+    ALTER TABLE users ADD COLUMN nickname text;
+    ```
+
+    ## Use instead
+    ```sql
+    SET lock_timeout = '5s';
+    ALTER TABLE users ADD COLUMN nickname text;
+    ```
+
+    ## Fix safety
+    Inserting `SET lock_timeout` is marked unsafe: the migration can now fail (and be retried)
+    instead of waiting.
+    """
+    if ctx.migration.runner.get("lock_timeout"):
+        return
+    for op in ctx.operations():
+        if isinstance(op, SetSetting) and op.name == "lock_timeout":
+            return
+        if _takes_strong_lock(op) and _existing(ctx, op, _table_of(op)):
+            yield ctx.finding(
+                op,
+                "This migration locks an existing table without a lock_timeout: while it waits "
+                "for running transactions, every query on the table queues behind it. Set "
+                "lock_timeout (e.g. SET lock_timeout = '5s') before the first locking statement.",
+                part="keyword",
+            )
+            return
+
+
+def _table_of(op: Operation) -> str | None:
+    table = getattr(op, "table", None)
+    if isinstance(op, Truncate):
+        return op.tables[0] if op.tables else None
+    return table if isinstance(table, str) else None

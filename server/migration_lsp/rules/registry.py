@@ -22,6 +22,7 @@ RULES: tuple[Rule, ...] = (
     locks.foreign_key_without_not_valid,
     locks.check_constraint_without_not_valid,
     locks.unique_constraint_without_index,
+    locks.missing_lock_timeout,
     destructive.rename_column,
     destructive.rename_table,
     destructive.drop_column,
