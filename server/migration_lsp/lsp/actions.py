@@ -3,11 +3,13 @@ and `source.fixAll.migration-lsp` (safe fixes only)."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
-from migration_lsp.findings import Applicability, Edit, Finding, Fix
+from migration_lsp.findings import Applicability, Edit, Finding, Fix, NewFile
 from migration_lsp.lsp.convert import Positions, diagnostic, text_edits
 from migration_lsp.model import Migration
 from migration_lsp.suppress import ignore_edit
@@ -19,24 +21,38 @@ if TYPE_CHECKING:
 FIX_ALL = "source.fixAll.migration-lsp"
 
 
-def compute_fix(finding: Finding, migration: Migration) -> Fix | None:
-    from migration_lsp.fixes import fix_for
+def compute_fixes(finding: Finding, migration: Migration) -> list[Fix]:
+    from migration_lsp.fixes import fixes_for
 
     try:
-        return fix_for(finding, migration)
+        return fixes_for(finding, migration)
     except Exception:  # a fix that cannot be built must not break the other actions
-        import logging
-
         logging.getLogger(__name__).exception("building the fix for %s failed", finding.rule)
-        return None
+        return []
+
+
+def compute_fix(finding: Finding, migration: Migration) -> Fix | None:
+    fixes = compute_fixes(finding, migration)
+    return fixes[0] if fixes else None
 
 
 def _wanted(only: list[str] | None, kind: str) -> bool:
     return not only or any(kind == k or kind.startswith(k + ".") for k in only)
 
 
+def _can_create_files(server: MigrationServer) -> bool:
+    capabilities = server.client_capabilities.workspace
+    edit = capabilities.workspace_edit if capabilities else None
+    operations = edit.resource_operations if edit else None
+    return bool(edit and edit.document_changes and operations and "create" in operations)
+
+
 def _workspace_edit(
-    server: MigrationServer, document: Document, edits: list[Edit], positions: Positions
+    server: MigrationServer,
+    document: Document,
+    edits: list[Edit],
+    positions: Positions,
+    files: list[NewFile] | None = None,
 ) -> lsp.WorkspaceEdit:
     changes = text_edits(edits, positions)
     capabilities = server.client_capabilities.workspace
@@ -45,17 +61,37 @@ def _workspace_edit(
         and capabilities.workspace_edit
         and capabilities.workspace_edit.document_changes
     )
-    if versioned:
-        return lsp.WorkspaceEdit(
-            document_changes=[
+    if versioned or files:
+        document_changes: list[
+            lsp.TextDocumentEdit | lsp.CreateFile | lsp.RenameFile | lsp.DeleteFile
+        ] = [
+            lsp.TextDocumentEdit(
+                text_document=lsp.OptionalVersionedTextDocumentIdentifier(
+                    uri=document.uri, version=document.version
+                ),
+                edits=list(changes),
+            )
+        ]
+        for new in files or []:
+            target = Path(new.path)
+            if not target.is_absolute():
+                target = document.path.parent / target
+            uri = target.as_uri()
+            document_changes.append(
+                lsp.CreateFile(uri=uri, options=lsp.CreateFileOptions(ignore_if_exists=True))
+            )
+            start = lsp.Position(line=0, character=0)
+            document_changes.append(
                 lsp.TextDocumentEdit(
                     text_document=lsp.OptionalVersionedTextDocumentIdentifier(
-                        uri=document.uri, version=document.version
+                        uri=uri, version=None
                     ),
-                    edits=list(changes),
+                    edits=[
+                        lsp.TextEdit(range=lsp.Range(start=start, end=start), new_text=new.text)
+                    ],
                 )
-            ]
-        )
+            )
+        return lsp.WorkspaceEdit(document_changes=document_changes)
     return lsp.WorkspaceEdit(changes={document.uri: changes})
 
 
@@ -77,26 +113,28 @@ def code_actions(
             continue
         diag = diagnostic(finding, positions)
         if _wanted(only, "quickfix"):
-            fix = compute_fix(finding, migration)
-            if fix is not None and fix.edits:
-                result.append(
-                    lsp.CodeAction(
-                        title=fix.title,
-                        kind=lsp.CodeActionKind.QuickFix,
-                        diagnostics=[diag],
-                        is_preferred=fix.applicability is Applicability.SAFE,
-                        edit=_workspace_edit(server, document, fix.edits, positions),
+            for index, fix in enumerate(compute_fixes(finding, migration)):
+                if fix.files and not _can_create_files(server):
+                    continue  # the client cannot create the split's new migration files
+                if fix.edits or fix.files:
+                    result.append(
+                        lsp.CodeAction(
+                            title=fix.title,
+                            kind=lsp.CodeActionKind.QuickFix,
+                            diagnostics=[diag],
+                            is_preferred=index == 0 and fix.applicability is Applicability.SAFE,
+                            edit=_workspace_edit(server, document, fix.edits, positions, fix.files),
+                        )
                     )
-                )
-            elif fix is not None:  # display-only advice
-                result.append(
-                    lsp.CodeAction(
-                        title=fix.title,
-                        kind=lsp.CodeActionKind.QuickFix,
-                        diagnostics=[diag],
-                        disabled=lsp.CodeActionDisabled(reason=fix.title),
+                else:  # display-only advice
+                    result.append(
+                        lsp.CodeAction(
+                            title=fix.title,
+                            kind=lsp.CodeActionKind.QuickFix,
+                            diagnostics=[diag],
+                            disabled=lsp.CodeActionDisabled(reason=fix.title),
+                        )
                     )
-                )
             for whole_file, label in ((False, "this line"), (True, "this file")):
                 edit = ignore_edit(migration, finding.rule, finding.span, whole_file)
                 result.append(
@@ -135,6 +173,8 @@ def _fix_all(
         fix = compute_fix(finding, migration)
         if fix is None or fix.applicability is not Applicability.SAFE or not fix.edits:
             continue
+        if fix.files:
+            continue  # creating migrations is never part of "fix all"
         if any(
             (e.span.start < c.span.end and c.span.start < e.span.end) or e.span == c.span
             for e in fix.edits
