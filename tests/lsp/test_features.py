@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import shutil
+from pathlib import Path
 
 from lsp_editor import Editor
 from lsprotocol import types as lsp
@@ -103,7 +104,11 @@ async def test_show_documentation(editor: Editor) -> None:
     await editor.client.workspace_execute_command_async(
         lsp.ExecuteCommandParams(command=action.command.command, arguments=action.command.arguments)
     )
-    assert editor.client.shown_documents[-1].uri.endswith("/non-concurrent-index/")
+    shown = editor.client.shown_documents[-1]
+    assert shown.uri.endswith("/non-concurrent-index.md") and not shown.external
+    page = Path(shown.uri.removeprefix("file://")).read_text()
+    assert page.startswith("<!--") and "# non-concurrent-index" in page
+    assert "## Why is this bad?" in page
 
 
 async def test_fix_all_applies_only_safe_fixes(editor: Editor) -> None:

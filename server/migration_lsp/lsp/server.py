@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -313,11 +314,20 @@ def create_server() -> MigrationServer:
 
     @server.command(SHOW_DOCUMENTATION)
     async def show_documentation(ls: MigrationServer, *args: Any) -> None:
-        from migration_lsp.findings import DOCS_URL
+        """Open the rule's page in the editor: written from the installed rule definitions, so
+        it works offline and always matches the running version."""
+        from migration_lsp.rules.registry import BY_ID
+        from migration_lsp.rulesdoc import rule_page
 
-        rule = str(args[0]) if args else ""
+        rule = BY_ID.get(str(args[0]) if args else "")
+        if rule is None:
+            return
+        folder = Path(tempfile.gettempdir()) / f"migration-lsp-{__version__}" / "rules"
+        folder.mkdir(parents=True, exist_ok=True)
+        page = folder / f"{rule.id}.md"
+        page.write_text(rule_page(rule), encoding="utf-8")
         await ls.window_show_document_async(
-            lsp.ShowDocumentParams(uri=DOCS_URL.format(rule=rule), external=True)
+            lsp.ShowDocumentParams(uri=page.as_uri(), external=False, take_focus=True)
         )
 
     actions.register(server)
