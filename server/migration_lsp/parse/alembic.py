@@ -426,6 +426,7 @@ class _StepReader:
             table=table,
             name=string(name_node),
             kind=kind,
+            not_valid=literal(keyword(call, "postgresql_not_valid")) is True,
             references=references,
             columns=columns,
             spans=spans,

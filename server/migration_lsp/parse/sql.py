@@ -673,9 +673,20 @@ class _Builder:
             return [self.other(tokens, span), *self.do_block(tokens)]
         if words[:2] == ["ALTER", "TABLE"]:
             names = [w for w in words[2:] if w not in ("ONLY", "IF", "EXISTS")]
-            table_token = tokens[2 + words[2:].index(names[0])] if names else None
+            first = 2 + words[2:].index(names[0]) if names else None
+            table_token = tokens[first] if first is not None else None
             table = _unquote(table_token.text) if table_token else ""
             spans = {"table": self.token_span(table_token)} if table_token else {}
+            last = first
+            while (  # a schema-qualified name: schema . table
+                last is not None
+                and last + 2 < len(tokens)
+                and tokens[last + 1].token_type is TokenType.DOT
+            ):
+                last += 2
+                table = f"{table}.{_unquote(tokens[last].text)}"
+            if table_token is not None and last is not None:
+                spans["table"] = self.token_span(table_token, tokens[last])
             upper_all = [t.text.upper() for t in tokens]
             if "VALIDATE" in upper_all:
                 i = upper_all.index("VALIDATE")

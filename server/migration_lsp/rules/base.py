@@ -78,7 +78,8 @@ def rule(
     return wrap
 
 
-def _table_key(name: str) -> str:
+def table_key(name: str) -> str:
+    """A table name compared across spellings: unquoted, lower-case, without its schema."""
     return name.strip('"`[]').rsplit(".", 1)[-1].lower()
 
 
@@ -110,14 +111,14 @@ class Context:
                 self._position[id(other)] = index
                 key = None
                 if isinstance(other, CreateTable):
-                    key = _table_key(other.table)
+                    key = table_key(other.table)
                 elif isinstance(other, RenameTable) and (
-                    f"{other.step.value}:{_table_key(other.table)}" in self._created
+                    f"{other.step.value}:{table_key(other.table)}" in self._created
                 ):
-                    key = _table_key(other.new_name)
+                    key = table_key(other.new_name)
                 if key is not None:
                     self._created.setdefault(f"{other.step.value}:{key}", index)
-        created = self._created.get(f"{op.step.value}:{_table_key(table)}")
+        created = self._created.get(f"{op.step.value}:{table_key(table)}")
         return created is not None and created <= self._position.get(id(op), len(self._position))
 
     def finding(

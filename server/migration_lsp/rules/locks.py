@@ -23,7 +23,7 @@ from migration_lsp.model import (
     Truncate,
     ValidateConstraint,
 )
-from migration_lsp.rules.base import PG, Context, rule
+from migration_lsp.rules.base import PG, Context, rule, table_key
 
 
 def _existing(ctx: Context, op: Operation, table: str | None) -> bool:
@@ -296,14 +296,14 @@ def set_not_null_on_existing_column(ctx: Context) -> Iterator[Finding]:
     The rewrite keeps the result (a NOT NULL column) and is marked safe.
     """
     checks = {
-        (op.table.lower(), (op.name or "").lower()): (op.expression or "").lower()
+        (table_key(op.table), (op.name or "").lower()): (op.expression or "").lower()
         for op in ctx.operations()
         if isinstance(op, AddConstraint) and op.kind == "check"
     }
     validated: list[tuple[str, str]] = []
     for op in ctx.operations():
         if isinstance(op, ValidateConstraint):
-            validated.append((op.table.lower(), op.name.lower()))
+            validated.append((table_key(op.table), op.name.lower()))
         if not isinstance(op, AlterColumn) or op.nullable is not False:
             continue
         if op.old_nullable is False or not _existing(ctx, op, op.table):
@@ -311,7 +311,7 @@ def set_not_null_on_existing_column(ctx: Context) -> Iterator[Finding]:
         if any(
             _proves_not_null(checks, key, op.column.lower())
             for key in validated
-            if key[0] == op.table.lower()
+            if key[0] == table_key(op.table)
         ):
             continue  # the CHECK (col IS NOT NULL) NOT VALID + VALIDATE pattern came first
         yield ctx.finding(
