@@ -135,14 +135,17 @@ def update_with_limit(ctx: Context) -> Iterator[Finding]:
     ```
 
     ## Fix safety
-    Safe: the rewrite updates the same bounded batch of rows.
+    Safe: the fix limits a subquery on `ctid` (every PostgreSQL table has it, no primary key
+    needs to be known): `WHERE ctid = ANY(ARRAY(SELECT ctid FROM users WHERE ... LIMIT 1000))`,
+    the same bounded batch of rows.
     """
     for op in ctx.operations():
         if isinstance(op, DataChange) and op.has_limit and op.kind in ("update", "delete"):
             yield ctx.finding(
                 op,
                 f"PostgreSQL does not support LIMIT on {op.kind.upper()}: this fails with a syntax "
-                "error. Limit a subquery instead: WHERE id IN (SELECT id ... LIMIT n).",
+                "error. Limit a subquery instead: WHERE id IN (SELECT id ... LIMIT n), or on "
+                "ctid.",
                 part="limit",
             )
 
@@ -229,7 +232,10 @@ def sql_string_formatting(ctx: Context) -> Iterator[Finding]:
     ```
 
     ## Fix safety
-    No automatic fix yet.
+    The fix rewrites the placeholders as bound parameters (`:name` with `sa.text`, `%s` with a
+    parameter list for Django). It is marked unsafe: the values now travel as parameters, which
+    changes their type handling; values in identifier positions cannot be bound and get advice
+    instead.
     """
     advice = _BIND_ADVICE.get(ctx.migration.tool, _BIND_ADVICE["alembic"])
     for op in ctx.operations():
