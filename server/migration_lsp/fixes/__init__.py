@@ -69,7 +69,7 @@ def fixes_for(finding: Finding, migration: Migration) -> list[Fix]:
     candidates = [] if built is None else built if isinstance(built, list) else [built]
     fixes = []
     for fix in candidates:
-        if fix.edits and not _valid(migration, fix.edits):
+        if (fix.edits and not _valid(migration, fix.edits)) or not _valid_files(fix):
             log.warning("fix for %s on %s dropped: invalid result", finding.rule, migration.path)
             continue
         fixes.append(fix)
@@ -80,6 +80,20 @@ def fix_for(finding: Finding, migration: Migration) -> Fix | None:
     """The preferred quick fix for one finding (None when there is none)."""
     fixes = fixes_for(finding, migration)
     return fixes[0] if fixes else None
+
+
+def _valid_files(fix: Fix) -> bool:
+    """New Python migration files a fix creates must parse too."""
+    for new in fix.files:
+        if not new.path.endswith(".py"):
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(new.text)
+        except (SyntaxError, ValueError):
+            return False
+    return True
 
 
 def _valid(migration: Migration, edits: list[Edit]) -> bool:
