@@ -447,9 +447,12 @@ def test_flyway_mixed_setting_runs_the_script_without_transaction() -> None:
     assert findings(CONCURRENT_AND_MORE, tool="flyway", settings={"mixed": True}) == []
 
 
-def test_flyway_settings_alone_do_not_make_the_script_transactional() -> None:
+def test_flyway_counts_a_set_as_transactional() -> None:
+    """Flyway marks only CONCURRENTLY-like statements non-transactional: a SET next to one makes
+    a mixed script, which Flyway refuses (proven on PostgreSQL in tests/pg)."""
     text = "SET lock_timeout = '5s';\n" + CONCURRENT
-    assert findings(text, tool="flyway") == []
+    assert rules(text, tool="flyway") == ["concurrent-index-in-transaction"]
+    assert findings("-- flyway:executeInTransaction=false\n" + text, tool="flyway") == []
 
 
 def test_plain_sql_between_begin_and_commit_fires() -> None:

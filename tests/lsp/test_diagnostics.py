@@ -56,8 +56,10 @@ async def test_edits_are_relinted(editor: Editor) -> None:
     assert [d.code for d in first] == ["non-concurrent-index"]
     editor.change(uri, editor.texts[uri].replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY"))
     second = await editor.diagnostics(uri)
-    # Flyway runs a script made only of CONCURRENTLY statements outside a transaction
-    assert [d.code for d in second] == []
+    # Flyway refuses a script mixing the SET (transactional) and CONCURRENTLY
+    assert [d.code for d in second] == ["concurrent-index-in-transaction"]
+    editor.change(uri, "-- flyway:executeInTransaction=false\n" + editor.texts[uri])
+    assert await editor.diagnostics(uri) == []
 
 
 async def test_half_typed_code_gives_one_parse_error_and_the_server_keeps_serving(

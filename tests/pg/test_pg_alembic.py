@@ -246,22 +246,6 @@ def test_fixed_alembic_project_no_longer_triggers_the_fixed_rules(tmp_path: Path
         assert not left, (applied.path, left, run.summary())
 
 
-FINDING_ORDER_DOWNGRADE_BUG = (
-    "BUG: add-downgrade does not understand what the engine's other fixes write into upgrade(). "
-    "Applied after them (in the order of the findings, safe fixes first, the downgrade finding "
-    "comes last: empty-downgrade sits on downgrade(), and safe fixes such as set-not-null's go "
-    'before missing-downgrade), it writes `raise NotImplementedError("reverse the SQL run by '
-    'the upgrade")` for `op.execute("SET lock_timeout = \'5s\'")` (missing-lock-timeout), '
-    "`op.execute('ALTER TABLE … VALIDATE CONSTRAINT …')` (NOT VALID and set-not-null fixes) and "
-    "`op.execute('ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX …')` (unique fix), and "
-    "'re-create constraint …' for the CHECK that set-not-null adds and drops again: none needs a "
-    "hand-written reverse (a SET and a VALIDATE need none, the others are a drop_constraint), "
-    "but `alembic downgrade` now stops at revision 5 (fixes/downgrade.py `_Inverter.call` stops "
-    "at every op.execute, SetSetting and ValidateConstraint operations included)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=FINDING_ORDER_DOWNGRADE_BUG)
 def test_fixes_in_finding_order_round_trip(tmp_path: Path, pg_url: str, pg: Connection) -> None:
     """The same project, the fixes applied in the order of the findings (safe ones first),
     as a user going down the file in the editor would."""

@@ -185,14 +185,6 @@ PROJECTS = {
     ),
 }
 
-DBMATE_DOWN_BUG = (
-    "BUG: with check-downgrade, use-concurrently on a statement of dbmate's `-- migrate:down` "
-    "section adds CONCURRENTLY but marks only the `-- migrate:up` marker transaction:false "
-    "(fixes/sql.py `_outside_transaction` looks for the up marker whatever the step): the down "
-    "section stays transactional and `dbmate rollback` fails with '… INDEX CONCURRENTLY "
-    "cannot run inside a transaction block' (the engine itself then reports "
-    "concurrent-index-in-transaction on the fixed file)"
-)
 
 CASES = (
     [pytest.param(name, False, workflow, id=name) for name in PROJECTS]
@@ -205,9 +197,6 @@ CASES = (
             True,
             workflow,
             id="dbmate-check-downgrade",
-            marks=pytest.mark.xfail(
-                strict=True, reason=DBMATE_DOWN_BUG, raises=psycopg.errors.ActiveSqlTransaction
-            ),
         ),
     ]
 )
@@ -360,27 +349,7 @@ def _first_file(tool: str) -> str:
     return f"{SETUP};\n"
 
 
-FLYWAY_SET_BUG = (
-    "BUG: parse/sql_files.py `_flyway_mode` leaves SET statements out when it decides whether "
-    "Flyway runs a script without a transaction, but Flyway does not: its PostgreSQL parser "
-    "marks only CREATE/DROP INDEX CONCURRENTLY, VACUUM, REINDEX SCHEMA/DATABASE/SYSTEM, "
-    "DISCARD ALL, ALTER SYSTEM, ALTER TYPE … ADD VALUE and CREATE/DROP DATABASE/TABLESPACE/"
-    "SUBSCRIPTION as non-transactional, so `SET lock_timeout = '5s'; CREATE INDEX CONCURRENTLY …` "
-    "without executeInTransaction is refused ('Detected both transactional and "
-    "non-transactional statements within the same migration (even though mixed is false)') "
-    "while the engine reports nothing (a natural way to give a CONCURRENTLY-only script the "
-    "lock_timeout that missing-lock-timeout asks for elsewhere)"
-)
-
-
-def _rule_case(case_id: str) -> object:
-    if case_id == "flyway-set-then-concurrently":
-        mark = pytest.mark.xfail(strict=True, reason=FLYWAY_SET_BUG, raises=AssertionError)
-        return pytest.param(case_id, marks=mark)
-    return case_id
-
-
-@pytest.mark.parametrize("case_id", [_rule_case(case) for case in RULE_CASES])
+@pytest.mark.parametrize("case_id", RULE_CASES)
 def test_concurrent_index_in_transaction_matches_the_runner(
     tmp_path: Path, pg: Connection, case_id: str
 ) -> None:

@@ -13,6 +13,7 @@ column or table, SQL run with `op.execute`, rows inserted, an `alter_column` wit
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ from migration_lsp.model import Migration
 from migration_lsp.parse.python import argument, call_name, is_empty_body, keyword, literal
 from migration_lsp.text import Span
 
+from .pycode_reverse import Reverse
 from .python import PyFile, is_docstring
 from .text import (
     first_line,
@@ -163,11 +165,18 @@ def render(items: list[Item], indent: str, unit: str, quote: str) -> list[str]:
 class _Inverter:
     """Reverses the statements of one upgrade function."""
 
-    def __init__(self, pyfile: PyFile, quote: str) -> None:
+    def __init__(self, pyfile: PyFile, quote: str, dialect: str | None = None) -> None:
         self.pyfile = pyfile
         self.quote = quote
+        self.dialect = dialect
         self.batch_table: ast.expr | None = None
         """The table of the batch block the current call is in."""
+        self.transient: set[str] = set()
+        """Constraints the upgrade adds and drops again (the NOT NULL via CHECK pattern):
+        neither step needs a reverse."""
+        self.owned_indexes: set[str] = set()
+        """Indexes that an `ADD CONSTRAINT ... USING INDEX` hands to a constraint: dropping the
+        constraint drops them, so their own drop must tolerate their absence."""
 
     def src(self, node: ast.AST) -> str:
         return self.pyfile.segment(node)
@@ -258,11 +267,7 @@ class _Inverter:
     ) -> Item | None:
         receiver, _, method = call_name(call).rpartition(".")
         if method in EXECUTE_METHODS:
-            return Stop(
-                f"the upgrade runs `{first_line(self.src(stmt), 60)}`: write what reverses "
-                "it (SQL or data changes cannot be reversed automatically).",
-                "reverse the SQL run by the upgrade",
-            )
+            return self.execute(call, stmt)
         batch = receiver in batches
         self.batch_table = batches.get(receiver)
         if receiver != "op" and not batch:
@@ -339,6 +344,8 @@ class _Inverter:
         if concurrent:
             args.append("postgresql_concurrently=True")
         args += self.if_exists(call)
+        if literal(name) in self.owned_indexes and "if_exists=True" not in args:
+            args.append("if_exists=True")  # dropped with the constraint that took it over
         line = self.line(r, "drop_index", args)
         if concurrent and not batch and not autocommit:
             return Block(AUTOCOMMIT, [line])
@@ -484,7 +491,32 @@ class _Inverter:
             f"re-create index {index}, dropped by the upgrade",
         )
 
-    def _drop_constraint(self, call: ast.Call, r: str, batch: bool, autocommit: bool) -> Item:
+    def execute(self, call: ast.Call, stmt: ast.stmt) -> Item | None:
+        """SQL the upgrade runs: reversed from its text where every statement has an inverse
+        (nothing to undo for SET and VALIDATE), else a stop."""
+        from .pycode_reverse import reverse_of
+
+        sql = _static_sql(call.args[0]) if call.args else None
+        reverse = reverse_of([sql], self.dialect) if sql is not None else None
+        if reverse is None and sql is not None:
+            reverse = _reverse_from_model(sql, self.dialect)
+        if sql is None or reverse is None:
+            return Stop(
+                f"the upgrade runs `{first_line(self.src(stmt), 60)}`: write what reverses "
+                "it (SQL or data changes cannot be reversed automatically).",
+                "reverse the SQL run by the upgrade",
+            )
+        statements = [s for s in reverse.statements if _constraint_named(s) not in self.transient]
+        if not statements:
+            return None
+        text = ";\n".join(statements) if len(statements) > 1 else statements[0]
+        return self.line("op", "execute", [self.q(text)])
+
+    def _drop_constraint(
+        self, call: ast.Call, r: str, batch: bool, autocommit: bool
+    ) -> Item | None:
+        if literal(argument(call, 0, "constraint_name")) in self.transient:
+            return None  # added earlier in the same upgrade: nothing to re-create
         name = self.name(argument(call, 0, "constraint_name"))
         return Stop(
             f"the upgrade dropped constraint {name}: re-create it (its definition is not in "
@@ -557,8 +589,12 @@ def _signature(pyfile: PyFile, up: ast.FunctionDef) -> str:
     return f"def downgrade{up.name[len('upgrade') :]}{params}{returns}:"
 
 
-def _items(pyfile: PyFile, up: ast.FunctionDef, quote: str) -> list[Item]:
-    items = _Inverter(pyfile, quote).body(up.body, {}, False)
+def _items(
+    pyfile: PyFile, up: ast.FunctionDef, quote: str, dialect: str | None = None
+) -> list[Item]:
+    inverter = _Inverter(pyfile, quote, dialect)
+    inverter.transient, inverter.owned_indexes = _constraint_lifecycle(up)
+    items = inverter.body(up.body, {}, False)
     if not items:
         items = [
             Stop(
@@ -654,3 +690,73 @@ def add_downgrade(finding: Finding, migration: Migration) -> Fix | None:
     if not edits:
         return None
     return Fix(title=title, edits=edits, applicability=Applicability.UNSAFE)
+
+
+_ADD_CONSTRAINT = re.compile(r"\bADD\s+CONSTRAINT\s+\"?([\w$]+)", re.IGNORECASE)
+_DROP_CONSTRAINT = re.compile(
+    r"\bDROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?\"?([\w$]+)", re.IGNORECASE
+)
+_USING_INDEX = re.compile(r"\bUSING\s+INDEX\s+\"?([\w$]+)", re.IGNORECASE)
+
+
+def _static_sql(node: ast.expr) -> str | None:
+    """The SQL of `op.execute("...")` / `op.execute(sa.text("..."))` when written literally."""
+    if isinstance(node, ast.Call) and call_name(node).rpartition(".")[2] == "text" and node.args:
+        node = node.args[0]
+    value = literal(node)
+    return value if isinstance(value, str) else None
+
+
+def _constraint_named(statement: str) -> str | None:
+    match = _DROP_CONSTRAINT.search(statement) or _ADD_CONSTRAINT.search(statement)
+    return match.group(1) if match else None
+
+
+def _constraint_lifecycle(up: ast.FunctionDef) -> tuple[set[str], set[str]]:
+    """(constraints the upgrade adds then drops, indexes handed to constraints)."""
+    added: set[str] = set()
+    transient: set[str] = set()
+    owned: set[str] = set()
+    calls = sorted(
+        (n for n in ast.walk(up) if isinstance(n, ast.Call)),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    for node in calls:  # in source order: an add must come before its drop
+        method = call_name(node).rpartition(".")[2]
+        if method in EXECUTE_METHODS and node.args:
+            sql = _static_sql(node.args[0]) or ""
+            for match in _ADD_CONSTRAINT.finditer(sql):
+                added.add(match.group(1))
+            for match in _DROP_CONSTRAINT.finditer(sql):
+                if match.group(1) in added:
+                    transient.add(match.group(1))
+            owned.update(m.group(1) for m in _USING_INDEX.finditer(sql))
+        elif method.startswith("create_") and method.endswith(("constraint", "foreign_key", "key")):
+            name = literal(argument(node, 0, "constraint_name"))
+            if isinstance(name, str):
+                added.add(name)
+        elif method == "drop_constraint":
+            name = literal(argument(node, 0, "constraint_name"))
+            if isinstance(name, str) and name in added:
+                transient.add(name)
+    return transient, owned
+
+
+def _reverse_from_model(sql: str, dialect: str | None) -> Reverse | None:
+    """What sqlglot keeps opaque but the engine's model knows: `ADD CONSTRAINT ... USING
+    INDEX` is undone by dropping the constraint; SET and VALIDATE need no undoing."""
+    from migration_lsp.model import AddConstraint, SetSetting, ValidateConstraint
+    from migration_lsp.parse.sql import parse_sql
+
+    parsed = parse_sql(sql, dialect)
+    if parsed.problems:
+        return None
+    undo: list[str] = []
+    for op in parsed.operations:
+        if isinstance(op, SetSetting | ValidateConstraint):
+            continue
+        if isinstance(op, AddConstraint) and op.name and op.table:
+            undo.append(f"ALTER TABLE {op.table} DROP CONSTRAINT {op.name}")
+            continue
+        return None
+    return Reverse(statements=list(reversed(undo)))

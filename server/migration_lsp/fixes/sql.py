@@ -16,7 +16,10 @@ from .text import insert, line_end, match_case, newline_of, replace
 
 IndexOp = CreateIndex | DropIndex
 
-_DBMATE_UP = re.compile(r"^--\s*migrate:up\b(.*)$", re.MULTILINE | re.IGNORECASE)
+_DBMATE_MARKERS = {
+    step: re.compile(rf"^--\s*migrate:{step}\b(.*)$", re.MULTILINE | re.IGNORECASE)
+    for step in ("up", "down")
+}
 _DBMATE_TX = re.compile(r"\btransaction:(true|false)\b", re.IGNORECASE)
 _GOOSE_NO_TX = re.compile(r"^--\s*\+goose\s+NO\s+TRANSACTION\b", re.MULTILINE | re.IGNORECASE)
 _FLYWAY_INLINE = re.compile(
@@ -120,9 +123,10 @@ def _outside_transaction(
     others = other_statements(migration, op, neutral_settings=True)
     shared = Applicability.SAFE if others == 0 else Applicability.UNSAFE
     if tool == "dbmate":
-        marker = _DBMATE_UP.search(text)
+        section = op.step.value  # the section the statement is in: up or down
+        marker = _DBMATE_MARKERS[section].search(text)
         if marker is None:
-            return display("Add a `-- migrate:up transaction:false` section marker")
+            return display(f"Add a `-- migrate:{section} transaction:false` section marker")
         rest = marker.group(1)
         setting = _DBMATE_TX.search(rest)
         if other_statements(migration, op, neutral_settings=False):
@@ -130,12 +134,12 @@ def _outside_transaction(
             # wraps them in an implicit transaction even with transaction:false
             return display(
                 "Move this statement to a migration of its own, marked "
-                "`-- migrate:up transaction:false`: dbmate sends a section as one query, which "
-                "PostgreSQL runs in one transaction when it holds several statements"
+                f"`-- migrate:{section} transaction:false`: dbmate sends a section as one query, "
+                "which PostgreSQL runs in one transaction when it holds several statements"
             )
         if setting is not None and setting.group(1).lower() == "false":
             return [], Applicability.SAFE, ""
-        how = "mark the section `-- migrate:up transaction:false`"
+        how = f"mark the section `-- migrate:{section} transaction:false`"
         if setting is not None:
             start = marker.start(1) + setting.start(1)
             return [replace(Span(start, start + 4), "false")], shared, how

@@ -17,7 +17,6 @@ from migration_lsp.model import (
     DropIndex,
     Migration,
     ParseProblem,
-    SetSetting,
     Step,
     StepBody,
 )
@@ -149,10 +148,10 @@ def _flyway_mode(
         return "never"
     if (dialect or "postgresql") != "postgresql":
         return "always"
+    # Flyway's PostgreSQL parser marks only a few statements non-transactional (CONCURRENTLY
+    # index builds among them); everything else, SET included, counts as transactional
     kinds = {
-        isinstance(op, CreateIndex | DropIndex) and op.concurrently
-        for op in result.operations
-        if not isinstance(op, SetSetting)  # session settings go either way
+        isinstance(op, CreateIndex | DropIndex) and op.concurrently for op in result.operations
     }
     if kinds == {True} or (kinds == {True, False} and settings.get("mixed") is True):
         return "never"
