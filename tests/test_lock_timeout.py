@@ -127,3 +127,10 @@ def test_fix_in_django_is_the_first_operation() -> None:
     ) in after
     found = [f.rule for f in analyse(parse_django(path, after, "postgresql"), Config())]
     assert RULE not in found
+
+
+def test_postgres_version_before_11_flags_every_default() -> None:
+    """Version awareness: PostgreSQL 10 rewrites the table for any default."""
+    sql = "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;"
+    assert "add-column-volatile-default" not in rules(sql, tool="flyway")
+    assert "add-column-volatile-default" in rules(sql, tool="flyway", postgres_version=10)

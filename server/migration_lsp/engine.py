@@ -60,7 +60,7 @@ def analyse(migration: Migration, config: Config) -> list[Finding]:
     """Run every enabled rule on one parsed migration."""
     dialect = config.dialect or migration.dialect or "postgresql"
     enabled = config.enabled_rules()
-    context = Context(migration, dialect, config.check_downgrade)
+    context = Context(migration, dialect, config.check_downgrade, config.postgres_version)
     findings: list[Finding] = []
     for rule in RULES:
         if rule.id not in enabled or not rule.applies_to(dialect):

@@ -219,6 +219,13 @@ class DataChange(Operation):
     unbounded: bool = False
     """The statement touches an unbounded set of rows (no WHERE, or only IS NULL tests)."""
     has_limit: bool = False
+    per_row: bool = False
+    """Issued once per row from a Python loop (row-by-row data migration)."""
+
+
+@dataclass(slots=True, kw_only=True)
+class SessionCommit(Operation):
+    """An ORM `Session` created inside the migration and committed (`session.commit()`)."""
 
 
 @dataclass(slots=True, kw_only=True)

@@ -26,6 +26,7 @@ _SETTING_NAMES = {
     "checkDowngrade": "check-downgrade",
     "maxFileSize": "max-file-size",
     "extendSelect": "extend-select",
+    "postgresVersion": "postgres-version",
 }
 _SERVER_ONLY = {"trace", "server", "interpreter", "enable"}
 """Client settings that configure the editor extension, not the rules."""

@@ -18,6 +18,8 @@ from migration_lsp.rules.registry import BY_ID, RULES
 
 CONFIG_FILES = ("migration-lsp.toml", ".migration-lsp.toml", "pyproject.toml")
 DEFAULT_MAX_FILE_SIZE = 4 * 1024 * 1024
+DEFAULT_POSTGRES_VERSION = 17
+"""A current PostgreSQL release: version-dependent rules assume it unless configured."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,13 @@ OPTIONS: tuple[Option, ...] = (
         "Files larger than this are skipped with one info finding.",
     ),
     Option(
+        "postgres-version",
+        "integer",
+        str(DEFAULT_POSTGRES_VERSION),
+        "The PostgreSQL major version migrations run on: what locks or rewrites differs by "
+        "version (volatile defaults before 11, ADD VALUE in a transaction before 12, ...).",
+    ),
+    Option(
         "guide",
         "path",
         "found in the workspace, else bundled",
@@ -105,6 +114,7 @@ class Config:
     check_downgrade: bool = False
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     guide: str | None = None
+    postgres_version: int = DEFAULT_POSTGRES_VERSION
     path: Path | None = None
     """The file this configuration came from, if any."""
     root: Path | None = None
@@ -312,6 +322,13 @@ def parse_options(
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise fail("'max-file-size' must be a positive number of bytes", "max-file-size")
         values["max_file_size"] = size
+    if "postgres-version" in section:
+        version = section["postgres-version"]
+        if isinstance(version, str) and version.replace(".", "", 1).isdigit():
+            version = int(float(version))
+        if not isinstance(version, int) or isinstance(version, bool) or not 9 <= version <= 40:
+            raise fail("'postgres-version' must be a major version such as 16", "postgres-version")
+        values["postgres_version"] = version
     if "guide" in section:
         if not isinstance(section["guide"], str) or not section["guide"]:
             raise fail("'guide' must be a path to a markdown file", "guide")

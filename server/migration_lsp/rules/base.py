@@ -86,10 +86,18 @@ def table_key(name: str) -> str:
 class Context:
     """What one rule sees while checking one migration."""
 
-    def __init__(self, migration: Migration, dialect: str, check_downgrade: bool) -> None:
+    def __init__(
+        self,
+        migration: Migration,
+        dialect: str,
+        check_downgrade: bool,
+        postgres_version: int = 17,
+    ) -> None:
         self.migration = migration
         self.dialect = dialect
         self.check_downgrade = check_downgrade
+        self.postgres_version = postgres_version
+        """The PostgreSQL major version (config `postgres-version`)."""
         self.rule: Rule | None = None
         self._created: dict[str, int] | None = None
         self._position: dict[int, int] = {}

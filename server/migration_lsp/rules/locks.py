@@ -350,7 +350,8 @@ def add_column_volatile_default(ctx: Context) -> Iterator[Finding]:
     ## Why is this bad?
     Since PostgreSQL 11 a constant or STABLE default (`0`, `''`, `now()`) is stored once in the
     catalogue: no rewrite. A volatile default differs per row, so PostgreSQL rewrites the whole
-    table under an ACCESS EXCLUSIVE lock.
+    table under an ACCESS EXCLUSIVE lock. With `postgres-version` below 11 every default is
+    flagged: those versions rewrite the table for any default.
 
     ## Example
     ```sql
@@ -367,8 +368,19 @@ def add_column_volatile_default(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix: the backfill has to be written for the table.
     """
+    old_postgres = ctx.postgres_version < 11
     for op in ctx.operations():
         if not isinstance(op, AddColumn) or op.column.default is None:
+            continue
+        if old_postgres and _existing(ctx, op, op.table):
+            yield ctx.finding(
+                op,
+                f"Before PostgreSQL 11 any default rewrites the table: adding "
+                f"'{op.column.name}' with a default rewrites all of '{op.table}' under an ACCESS "
+                "EXCLUSIVE lock (blocks reads and writes). Add the column without a default, set "
+                "the default afterwards, and backfill in batches.",
+                part="server_default" if "server_default" in op.spans else "column",
+            )
             continue
         function = op.column.default.volatile_function
         if function and _existing(ctx, op, op.table):

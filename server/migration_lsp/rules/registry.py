@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from migration_lsp.rules import data, destructive, locks, meta, reversibility
+from migration_lsp.rules import (
+    code,
+    data,
+    design,
+    destructive,
+    locks,
+    meta,
+    postgres,
+    reversibility,
+)
 from migration_lsp.rules.base import Rule
 
 RULES: tuple[Rule, ...] = (
@@ -35,6 +44,11 @@ RULES: tuple[Rule, ...] = (
     data.model_import_in_migration,
     data.sql_string_formatting,
     data.execute_result_used,
+    *code.RULES,
+    # PostgreSQL statements
+    *postgres.RULES,
+    # schema design
+    *design.RULES,
     # the file itself
     meta.migration_parse_error,
     meta.unused_ignore,
