@@ -21,7 +21,7 @@ from migration_lsp.parse.pystrings import literal_positions
 from migration_lsp.parse.sql import SQLGLOT_DIALECTS
 from migration_lsp.text import Span
 
-from .python import PyFile, is_docstring
+from .python import PyFile, comma_after, is_docstring
 from .sql import inside_plain_literal
 from .text import indentation, insert, line_end, line_start, only_space_before
 
@@ -446,26 +446,6 @@ def quote_identifier(name: str, dialect: str | None = None) -> str:
 # --------------------------------------------------------------------------- arguments
 
 
-def _comma_after(text: str, start: int, limit: int) -> int | None:
-    """Offset of the comma after an argument ending at `start` (spaces, line breaks and
-    comments may come between), or None."""
-    i = start
-    while i < limit:
-        ch = text[i]
-        if ch == ",":
-            return i
-        if ch == "#":
-            newline = text.find("\n", i, limit)
-            if newline == -1:
-                return None
-            i = newline
-            continue
-        if ch not in " \t\r\n\\":
-            return None
-        i += 1
-    return None
-
-
 Render = Callable[[str | None], str]
 """Writes an argument given the indentation of its own line (None: it goes inline)."""
 
@@ -479,7 +459,7 @@ def insert_argument_after(
     render: Render = new if callable(new) else (lambda _indent: new)
     span = pyfile.span(node)
     call_span = pyfile.span(call)
-    comma = _comma_after(text, span.end, call_span.end - 1)
+    comma = comma_after(text, span.end, call_span.end - 1)
     following = sorted(
         (a for a in [*call.args, *call.keywords] if pyfile.span(a).start >= span.end),
         key=lambda a: pyfile.span(a).start,

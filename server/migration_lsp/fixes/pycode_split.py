@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from migration_lsp.findings import NewFile
 
 from .pycode_common import py_str, quote_identifier
+from .text import wrap_comment
 
 BATCH_SIZE = 1000
 MAX_LINE = 99
@@ -368,7 +369,7 @@ def alembic_files(source: AlembicSource, target: Target) -> tuple[list[NewFile],
     not_null_rev = revision_id(source.revision, f"{target.label}:not-null")
     sql = target.backfill_sql(":batch_size")
     four, eight, twelve, sixteen = (" " * n for n in (4, 8, 12, 16))
-    upgrade = [f"{four}# {line}" for line in _wrap(target.todo(), 88)]
+    upgrade = [f"{four}# {line}" for line in wrap_comment(target.todo(), 88)]
     if target.kind is None:
         upgrade.append(
             f"{four}raise NotImplementedError({py_str('choose the backfill value first', q)})"
@@ -452,20 +453,6 @@ def _execute(indent: str, sql: str) -> list[str]:
     return [f"{indent}op.execute(", inner + py_sql(sql, inner, '"'), f"{indent})"]
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        if current and len(current) + 1 + len(word) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = f"{current} {word}" if current else word
-    if current:
-        lines.append(current)
-    return lines
-
-
 # --------------------------------------------------------------------------- Django
 
 
@@ -524,7 +511,7 @@ def django_files(
     if source.needs_now:
         header.append("from django.db.models.functions import Now")
     value = source.python_value if source.python_value is not None else "None"
-    todo = _wrap(target.todo(value), 88)
+    todo = wrap_comment(target.todo(value), 88)
     body = [
         *header,
         "",
@@ -668,7 +655,7 @@ def sql_files(
     }.get(tool, ("", ""))
     backfill = [
         f"-- Backfill {target.label} (add it nullable, backfill, then set NOT NULL).",
-        *(f"-- {line}" for line in _wrap(target.todo(), 92)),
+        *(f"-- {line}" for line in wrap_comment(target.todo(), 92)),
         f"-- This updates one batch of {BATCH_SIZE} rows: run it again until it updates no rows",
         "-- (a loop in a deploy script), so that no transaction locks many rows for long.",
         target.backfill_sql(str(BATCH_SIZE), "\n") + ";",

@@ -192,7 +192,7 @@ class PyFile:
             return [insert(call_span.end - 1, new)]
         last = max(arguments, key=lambda a: self.span(a).end)
         last_span = self.span(last)
-        comma = _comma_after(text, last_span.end, call_span.end - 1)
+        comma = comma_after(text, last_span.end, call_span.end - 1)
         own_line = only_space_before(text, last_span.start) and (
             text.count("\n", call_span.start, last_span.start) > 0
         )
@@ -252,7 +252,7 @@ class PyFile:
             return [insert(start, f"{name}, ")]
         last = self.span(names[-1])
         closing = self.span(node).end
-        comma = _comma_after(text, last.end, closing)
+        comma = comma_after(text, last.end, closing)
         if only_space_before(text, last.start):
             indent = indentation(text, last.start)
             if comma is not None:
@@ -266,7 +266,7 @@ class PyFile:
         return [insert(last.end, f", {name}")]
 
 
-def _comma_after(text: str, start: int, limit: int) -> int | None:
+def comma_after(text: str, start: int, limit: int) -> int | None:
     """Offset of the comma that follows an argument ending at `start` (before `limit`)."""
     i = start
     while i < limit:
