@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from migration_lsp.findings import Applicability, Edit, Finding, Fix
 from migration_lsp.model import ExecuteSQL, Migration
+from migration_lsp.parse.pystrings import replacement_end
 from migration_lsp.text import Span
 
 from .base import display, operation_for
@@ -88,28 +89,6 @@ class _Template:
         self.widths.append(width)
 
 
-def _field_end(source: str, start: int, end: int) -> int:
-    """Offset of the `}` closing the replacement field opened at `start`, or -1."""
-    depth = 0
-    quote: str | None = None
-    i = start
-    while i < end:
-        ch = source[i]
-        if quote:
-            if ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "{[(":
-            depth += 1
-        elif ch in "}])":
-            depth -= 1
-            if depth == 0:
-                return i if ch == "}" else -1
-        i += 1
-    return -1
-
-
 def _scan(source: str, template: _Template, token: StrToken, braces: bool, percent: bool) -> bool:
     """Read one string token into the template; False when something is not mechanical."""
     i, end = token.body.start, token.body.end
@@ -123,7 +102,7 @@ def _scan(source: str, template: _Template, token: StrToken, braces: bool, perce
             template.edits.append(replace(Span(i, i + 2), ch))
             i += 2
         elif braces and ch == "{":
-            close = _field_end(source, i, end)
+            close = replacement_end(source, i, end)
             if close < 0:
                 return False
             template.fields.append(_Field(Span(i, close + 1), source[i + 1 : close]))

@@ -94,7 +94,7 @@ def _decode(
                 continue
             if ch == "}":
                 return -1
-            close = _replacement_end(source, i, end)
+            close = replacement_end(source, i, end)
             if close < 0:
                 return -1
             expression = source[i + 1 : close].split("!")[0].split(":")[0].strip().rstrip("=")
@@ -155,7 +155,7 @@ def _escape(source: str, i: int, end: int) -> tuple[str, int]:
     return "\\", 1
 
 
-def _replacement_end(source: str, i: int, end: int) -> int:
+def replacement_end(source: str, i: int, end: int) -> int:
     """Offset of the `}` closing the f-string replacement field opened at `i`, or -1."""
     depth = 0
     quote: str | None = None
