@@ -96,16 +96,25 @@ def sql_file(tool: str, up: str, down: str | None = None) -> str:
     return up
 
 
-QUIET_BY_DEFAULT = ("missing-lock-timeout",)
+QUIET_BY_DEFAULT = (
+    "missing-lock-timeout",
+    "statements-after-access-exclusive",
+    "prefer-robust-statements",
+    "foreign-key-without-index",
+    "prefer-timestamptz",
+    "row-by-row-data-migration",
+)
 """Rules that fire on almost every ALTER: other rules' tests leave them out unless they name
 them (`select`/`ignore`); their own tests select them."""
 
 
 def config(**options: Any) -> Config:
-    """A `Config` from option names with `_` for `-` (`check_downgrade=True`)."""
+    """A `Config` from option names with `_` for `-` (`check_downgrade=True`); `quiet=(...)`
+    replaces the rules left out by default (`quiet=()`: the real default rule set)."""
+    quiet = tuple(options.pop("quiet", QUIET_BY_DEFAULT))
     named = {key.replace("_", "-"): value for key, value in options.items()}
-    if not {"ignore", "select", "extend-select"} & set(named):
-        named["ignore"] = list(QUIET_BY_DEFAULT)
+    if quiet and not {"ignore", "select", "extend-select"} & set(named):
+        named["ignore"] = list(quiet)
     return parse_options(named)
 
 

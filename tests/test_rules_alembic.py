@@ -384,7 +384,8 @@ def test_set_not_null_on_existing_column_fires_on_nullable() -> None:
     ids=["drop-not-null", "already-not-null", "no-nullability-change"],
 )
 def test_set_not_null_quiet(call: str) -> None:
-    assert findings(alembic(call)) == []
+    # making a column nullable is drop-not-null's business (info), not this rule's
+    assert [f for f in findings(alembic(call)) if f[0] != "drop-not-null"] == []
 
 
 def test_set_not_null_quiet_on_mysql() -> None:
@@ -659,7 +660,10 @@ def test_renames_quiet_on_table_created_earlier() -> None:
 @pytest.mark.parametrize("dialect", ["postgresql", "mysql", "sqlite"])
 def test_drop_column_fires_on_every_dialect(dialect: str) -> None:
     text = alembic("op.drop_column('users', 'legacy_name')")
-    assert findings(text, dialect=dialect) == [("drop-column", "'legacy_name'")]
+    expected = [("drop-column", "'legacy_name'")]
+    if dialect == "sqlite":  # outside batch_alter_table SQLite (before 3.35) cannot drop it
+        expected.insert(0, ("sqlite-unsupported-alter", "op.drop_column"))
+    assert findings(text, dialect=dialect) == expected
 
 
 def test_drop_column_in_batch() -> None:

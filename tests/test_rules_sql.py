@@ -23,6 +23,7 @@ PG_ONLY = {
     "check-constraint-without-not-valid",
     "unique-constraint-without-index",
     "update-with-limit",
+    "drop-not-null",
 }
 
 # (name, statement, [(rule, text under the range)]) on an existing table, PostgreSQL.
@@ -179,6 +180,11 @@ FIRES = [
         [("update-with-limit", "LIMIT 500")],
     ),
     (
+        "drop-not-null",
+        "ALTER TABLE users ALTER COLUMN email DROP NOT NULL;",
+        [("drop-not-null", "email")],
+    ),
+    (
         "mixed",
         "ALTER TABLE users ADD COLUMN full_name text;\n"
         "UPDATE users SET full_name = first_name || ' ' || last_name WHERE id < 100;",
@@ -229,7 +235,6 @@ QUIET = [
     ),
     ("nullable-column", "ALTER TABLE users ADD COLUMN email varchar(255);"),
     ("identity-column", "ALTER TABLE users ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY;"),
-    ("drop-not-null", "ALTER TABLE users ALTER COLUMN email DROP NOT NULL;"),
     (
         # the CHECK ... NOT VALID came in an earlier migration; validating it in the same
         # transaction that added it would hold the ADD's lock during the scan

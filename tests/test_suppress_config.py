@@ -282,6 +282,7 @@ def test_select_all_runs_every_rule() -> None:
     assert config(select=["ALL"]).enabled_rules() == frozenset(r.id for r in RULES)
     assert rules(DROPS, select=["ALL"]) == [
         "missing-lock-timeout",
+        "statements-after-access-exclusive",
         "drop-column",
         "drop-table",
         "empty-downgrade",
@@ -289,7 +290,8 @@ def test_select_all_runs_every_rule() -> None:
 
 
 def test_select_all_with_ignore() -> None:
-    assert rules(DROPS, select=["ALL"], ignore=["drop-column", "missing-lock-timeout"]) == [
+    quiet = ["drop-column", "missing-lock-timeout", "statements-after-access-exclusive"]
+    assert rules(DROPS, select=["ALL"], ignore=quiet) == [
         "drop-table",
         "empty-downgrade",
     ]
@@ -298,6 +300,7 @@ def test_select_all_with_ignore() -> None:
 def test_ignore_removes_rules_from_the_default_set() -> None:
     assert rules(DROPS, ignore=["drop-table", "empty-downgrade"]) == [
         "missing-lock-timeout",
+        "statements-after-access-exclusive",
         "drop-column",
     ]
 

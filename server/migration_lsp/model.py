@@ -293,6 +293,95 @@ DDL_KEYWORDS = frozenset(
 )
 
 
+# --------------------------------------------------------------------------- PostgreSQL statements
+# Statements only the PostgreSQL statement rules look at (and MySQL ALTER TABLE options). They
+# stay `OtherStatement`s (`keyword`, `text`, `is_ddl`), so code that knows statements only by their
+# keyword keeps treating them as before.
+
+
+@dataclass(slots=True, kw_only=True)
+class Reindex(OtherStatement):
+    """`REINDEX [ (options) ] INDEX|TABLE|SCHEMA|DATABASE|SYSTEM [CONCURRENTLY] name`."""
+
+    target: str
+    """What is rebuilt: `index`, `table`, `schema`, `database` or `system`."""
+    name: str
+    concurrently: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class RefreshMaterializedView(OtherStatement):
+    name: str
+    concurrently: bool = False
+    with_no_data: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class DetachPartition(OtherStatement):
+    """`ALTER TABLE parent DETACH PARTITION partition [CONCURRENTLY | FINALIZE]`."""
+
+    table: str
+    partition: str
+    concurrently: bool = False
+    finalize: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class Vacuum(OtherStatement):
+    tables: list[str] = field(default_factory=list)
+    full: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class Cluster(OtherStatement):
+    table: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class AlterEnum(OtherStatement):
+    """`ALTER TYPE name ADD VALUE [IF NOT EXISTS] 'value'`."""
+
+    type_name: str
+    value: str
+    if_not_exists: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class CreateDomain(OtherStatement):
+    name: str
+    has_check: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class AlterDomain(OtherStatement):
+    name: str
+    adds_constraint: bool = False
+    not_valid: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class DropSchema(OtherStatement):
+    name: str
+    if_exists: bool = False
+    cascade: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class DropDatabase(OtherStatement):
+    name: str
+    if_exists: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class AlterTableOptions(OtherStatement):
+    """MySQL `ALGORITHM=...` / `LOCK=...` of an ALTER TABLE (its actions are separate
+    operations with the same span); values upper-case, None when not given."""
+
+    table: str
+    algorithm: str | None = None
+    lock: str | None = None
+
+
 # --------------------------------------------------------------------------- migration
 
 
@@ -304,6 +393,8 @@ class StepBody:
     """Where to report about it: the function name, or the start of the section."""
     body: Span
     empty: bool
+    raises: bool = False
+    """It raises `NotImplementedError` (or `IrreversibleError`): declared impossible to undo."""
 
 
 @dataclass(slots=True, kw_only=True)

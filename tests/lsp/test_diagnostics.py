@@ -24,6 +24,7 @@ async def test_findings_with_exact_ranges_in_the_negotiated_encoding(editor: Edi
         "non-concurrent-index",
         "mixed-schema-and-data-change",
         "update-with-limit",
+        "statements-after-access-exclusive",
     }
     limit = by_rule["update-with-limit"]
     line = editor.texts[uri].splitlines()[20]

@@ -2,13 +2,16 @@
 
 Reads `upgrade()` / `downgrade()` with `ast`, never importing the file. Knows the `op.*`
 directives, `batch_alter_table` blocks, `autocommit_block()` (statements outside the
-migration's transaction) and SQL handed to `op.execute` / `connection.execute`.
+migration's transaction), SQL handed to `op.execute` / `connection.execute`, statements issued
+once per row from a loop over query results (`DataChange.per_row`), ORM sessions committed by
+the migration (`SessionCommit`) and a downgrade that declares itself impossible
+(`raise NotImplementedError`).
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Any
+from typing import Any, Literal
 
 from migration_lsp.model import (
     AddColumn,
@@ -18,16 +21,27 @@ from migration_lsp.model import (
     CreateIndex,
     CreateTable,
     DataChange,
+    DataKind,
     DropColumn,
     DropConstraint,
     DropIndex,
     DropTable,
+    ExecuteSQL,
     Migration,
     Operation,
     RenameColumn,
     RenameTable,
+    SessionCommit,
     Step,
     StepBody,
+)
+from migration_lsp.parse.pyloops import (
+    Loop,
+    Names,
+    bound_names,
+    is_session,
+    iterates_rows,
+    loop_header,
 )
 from migration_lsp.parse.python import (
     PythonSource,
@@ -49,6 +63,16 @@ _CONSTRAINT_TYPES: dict[str, ConstraintKind] = {
     "unique": "unique",
     "primary": "primary_key",
 }
+_IRREVERSIBLE_ERRORS = frozenset({"NotImplementedError", "IrreversibleError"})
+_DML_WORDS: dict[str, DataKind] = {
+    "update": "update",
+    "delete": "delete",
+    "insert": "insert",
+    "merge": "merge",
+}
+_STATEMENT_CHAIN = frozenset(
+    {"text", "bindparams", "columns", "execution_options", "where", "values", "returning"}
+)
 
 
 def parse_alembic(
@@ -71,6 +95,7 @@ def parse_alembic(
             migration.problems.append(source.problem)
         return migration
     migration.imports = source.imports()
+    module_names = bound_names(source.tree.body)
     for node in source.tree.body:
         if not isinstance(node, ast.FunctionDef):
             continue
@@ -84,20 +109,38 @@ def parse_alembic(
             span=source.name_span(node),
             body=Span(source.span(node.body[0]).start, source.span(node.body[-1]).end),
             empty=is_empty_body(node.body),
+            raises=_raises_irreversible(node.body),
         )
         if step is Step.UP and migration.up is None:
             migration.up = body
         elif step is Step.DOWN and migration.down is None:
             migration.down = body
-        _StepReader(source, migration, step, transactional).read(node.body)
+        _StepReader(source, migration, step, transactional, module_names).read(node.body)
     return migration
+
+
+def _raises_irreversible(body: list[ast.stmt]) -> bool:
+    """`raise NotImplementedError(...)` somewhere in the step: the author says it cannot be
+    undone."""
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                name = call_name(node.exc).rpartition(".")[2]
+                if name in _IRREVERSIBLE_ERRORS:
+                    return True
+    return False
 
 
 class _StepReader:
     """Collects the operations of one `upgrade()`/`downgrade()` body."""
 
     def __init__(
-        self, source: PythonSource, migration: Migration, step: Step, transactional: bool
+        self,
+        source: PythonSource,
+        migration: Migration,
+        step: Step,
+        transactional: bool,
+        module_names: Names | None = None,
     ) -> None:
         self.source = source
         self.migration = migration
@@ -106,10 +149,41 @@ class _StepReader:
         self.statement_calls: set[int] = set()
         self.tables: dict[str, str] = {}
         """Names bound to `sa.table("name", ...)` / `op.create_table(...)`, for `bulk_insert`."""
+        self.module_names: Names = module_names or {}
+        self.names: Names = {}
+        """Values assigned to local names of the step function (row sources, sessions)."""
+        self.loop: Span | None = None
+        """Header of the innermost loop over rows the statements being read are in."""
 
     def read(self, body: list[ast.stmt]) -> None:
+        self.names = bound_names(body)
         for stmt in body:
             self.statement(stmt, self.transactional, {})
+
+    def loop_body(self, loop: Loop, in_tx: bool, batches: dict[str, str]) -> None:
+        """A `for`/`while` loop: its body runs once per row when it iterates over rows."""
+        header = loop_header(loop)
+        for node in ast.walk(header):
+            if isinstance(node, ast.Call):
+                self.call(node, in_tx, batches)
+        if not isinstance(loop, ast.While):
+            for node in ast.walk(loop.target):
+                if isinstance(node, ast.Call):
+                    self.call(node, in_tx, batches)
+        outer = self.loop
+        if iterates_rows(loop, self.names):
+            self.loop = Span(self.source.span(loop).start, self.source.span(header).end)
+        for inner in loop.body:
+            self.statement(inner, in_tx, batches)
+        self.loop = outer
+        for inner in loop.orelse:
+            self.statement(inner, in_tx, batches)
+
+    def per_row(self, op: DataChange, call: ast.Call) -> None:
+        assert self.loop is not None
+        op.per_row = True
+        op.spans["loop"] = self.loop
+        op.spans["call"] = self.source.span(call.func)
 
     def statement(self, stmt: ast.stmt, in_tx: bool, batches: dict[str, str]) -> None:
         if isinstance(stmt, ast.With):
@@ -124,6 +198,9 @@ class _StepReader:
                         inner_batches[item.optional_vars.id] = table
             for inner in stmt.body:
                 self.statement(inner, inner_tx, inner_batches)
+            return
+        if isinstance(stmt, ast.For | ast.AsyncFor | ast.While):
+            self.loop_body(stmt, in_tx, batches)
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             self.statement_calls.add(id(stmt.value))
@@ -155,6 +232,9 @@ class _StepReader:
         if method in _EXECUTE_METHODS and call.args:
             self.execute(call, receiver, in_tx)
             return
+        if method == "commit" and receiver in self.names:
+            self.session_commit(call, receiver, in_tx)
+            return
         if receiver == "op":
             ops = self.directive(call, method, None)
         elif receiver in batches:
@@ -166,7 +246,24 @@ class _StepReader:
             op.step = self.step
             op.origin = f"{receiver}.{method}"
             op.spans.setdefault("keyword", self.source.span(call.func))
+            if isinstance(op, DataChange) and self.loop is not None:
+                self.per_row(op, call)
             self.migration.operations.append(op)
+
+    def session_commit(self, call: ast.Call, receiver: str, in_tx: bool) -> None:
+        """`session.commit()` on a `Session` the step created."""
+        if not is_session(ast.Name(id=receiver, ctx=ast.Load()), self.names, self.module_names):
+            return
+        keyword_span = self.source.span(call.func)
+        self.migration.operations.append(
+            SessionCommit(
+                span=self.source.span(call),
+                step=self.step,
+                in_transaction=in_tx,
+                origin=f"{receiver}.commit",
+                spans={"keyword": keyword_span},
+            )
+        )
 
     def execute(self, call: ast.Call, receiver: str, in_tx: bool) -> None:
         ops, problems = self.source.execute_ops(
@@ -179,8 +276,35 @@ class _StepReader:
             origin=f"{receiver}.{call_name(call).rpartition('.')[2]}",
             result_used=receiver == "op" and id(call) not in self.statement_calls,
         )
+        if self.loop is not None:
+            self.per_row_execute(call, receiver, ops, in_tx)
         self.migration.operations.extend(ops)
         self.migration.problems.extend(problems)
+
+    def per_row_execute(
+        self, call: ast.Call, receiver: str, ops: list[Operation], in_tx: bool
+    ) -> None:
+        """An execute call inside a loop over rows: its data change runs once per row. SQL
+        only known at run time (a SQLAlchemy `update()` construct, a variable) still gets one."""
+        changes = [op for op in ops if isinstance(op, DataChange)]
+        for op in changes:
+            self.per_row(op, call)
+        if changes or any(isinstance(op, ExecuteSQL) and op.sql is not None for op in ops):
+            return
+        kind = _statement_kind(call.args[0], self.names, 0)
+        if kind == "other":
+            return
+        keyword_span = self.source.span(call.func)
+        change = DataChange(
+            span=self.source.span(call),
+            step=self.step,
+            in_transaction=in_tx,
+            origin=f"{receiver}.{call_name(call).rpartition('.')[2]}",
+            spans={"keyword": keyword_span},
+            kind=kind or "update",
+        )
+        self.per_row(change, call)
+        ops.append(change)
 
     # ------------------------------------------------------------------ op.* directives
 
@@ -431,3 +555,37 @@ class _StepReader:
             columns=columns,
             spans=spans,
         )
+
+
+def _statement_kind(node: ast.expr, names: Names, depth: int) -> DataKind | Literal["other"] | None:
+    """What an execute argument only known at run time will do: a DML kind, "other" (a query,
+    DDL), or None when it cannot be told."""
+    if depth > 4:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        words = node.value.split(None, 1)
+        return _DML_WORDS.get(words[0].lower(), "other") if words else "other"
+    if isinstance(node, ast.JoinedStr):
+        first = node.values[0] if node.values else None
+        if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.strip():
+            return _statement_kind(first, names, depth + 1)
+        return None
+    if isinstance(node, ast.BinOp):
+        return _statement_kind(node.left, names, depth + 1)
+    if isinstance(node, ast.Name):
+        for value in names.get(node.id, ()):
+            kind = _statement_kind(value, names, depth + 1)
+            if kind is not None:
+                return kind
+        return None
+    if isinstance(node, ast.Call):
+        method = call_name(node).rpartition(".")[2]
+        if method in _DML_WORDS:
+            return _DML_WORDS[method]
+        if method == "select":
+            return "other"
+        if method == "text" and node.args:
+            return _statement_kind(node.args[0], names, depth + 1)
+        if method in _STATEMENT_CHAIN and isinstance(node.func, ast.Attribute):
+            return _statement_kind(node.func.value, names, depth + 1)
+    return None

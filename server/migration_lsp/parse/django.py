@@ -4,6 +4,8 @@ Reads `class Migration(migrations.Migration)` with `ast`, never importing the fi
 operation in `operations = [...]` becomes the normalized operations Django really executes on
 the database: `AddField` of a ForeignKey is a column, a FOREIGN KEY constraint and an index;
 `RunSQL` is a `RunCode` plus the operations of its SQL, with spans inside the string literal.
+`RunPython` is a `RunCode` and a `DataChange`; its functions (module-level `def`s) are read for
+statements issued once per row from a loop over a queryset (`DataChange.per_row`).
 
 Django does not write the previous state of a field into `AlterField`. The parser keeps a
 *model state* (`DjangoState`) while it reads: seeded from `settings["django_state"]` (built by
@@ -53,6 +55,7 @@ from migration_lsp.model import (
     StepBody,
     ValidateConstraint,
 )
+from migration_lsp.parse.pyloops import Loop, Names, bound_names, iterates_rows, loop_header
 from migration_lsp.parse.python import PythonSource, argument, call_name, keyword, literal, string
 from migration_lsp.parse.sql import VOLATILE_FUNCTIONS
 from migration_lsp.text import Span
@@ -558,6 +561,8 @@ class _Reader:
         self.aliases: dict[str, str] = {}
         self.local_names: set[str] = set()
         self.constants: dict[str, ast.expr] = {}
+        self.functions: dict[str, ast.FunctionDef] = {}
+        """Module-level functions: the code of `RunPython`."""
         self._scan_module()
         self.handlers: dict[str, _Handler] = {
             "CreateModel": self.create_model,
@@ -603,6 +608,8 @@ class _Reader:
         for stmt in tree.body:
             if isinstance(stmt, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
                 self.local_names.add(stmt.name)
+            if isinstance(stmt, ast.FunctionDef):
+                self.functions[stmt.name] = stmt
             elif isinstance(stmt, ast.Assign):
                 for target in stmt.targets:
                     if isinstance(target, ast.Name):
@@ -1421,6 +1428,10 @@ class _Reader:
                     kind="python",
                 )
             )
+        for node, step in ((code, Step.UP), (reverse, Step.DOWN)):
+            function = self.functions.get(node.id) if isinstance(node, ast.Name) else None
+            if function is not None:
+                ops.extend(_RowByRow(self.source, function, step, in_tx).changes)
         return ops
 
     def run_sql(self, call: ast.Call, span: Span) -> list[Operation]:
@@ -1492,3 +1503,84 @@ class _Reader:
             self.state = saved
         self.state_only(argument(call, 1, "state_operations"))
         return []
+
+
+# --------------------------------------------------------------------------- RunPython code
+
+_PER_ROW_METHODS = frozenset({"save", "delete", "execute"})
+"""Calls that write one row (or run one statement) whatever their receiver."""
+_PER_ROW_QUERYSET_METHODS = frozenset({"update", "create", "get_or_create", "update_or_create"})
+"""Queryset/manager calls: only with a manager or queryset receiver (`dict.update` is not)."""
+
+
+class _RowByRow:
+    """The per-row writes of one `RunPython` function: `obj.save()`, `qs.update(...)`,
+    `cursor.execute(...)` inside a loop over rows (`for obj in Model.objects.all()`)."""
+
+    def __init__(
+        self, source: PythonSource, function: ast.FunctionDef, step: Step, in_tx: bool
+    ) -> None:
+        self.source = source
+        self.step = step
+        self.in_tx = in_tx
+        self.names: Names = bound_names(function.body)
+        self.changes: list[Operation] = []
+        self.statements(function.body, None)
+
+    def statements(self, body: list[ast.stmt], loop: Span | None) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            if isinstance(stmt, ast.For | ast.AsyncFor | ast.While):
+                self.loop(stmt, loop)
+                continue
+            for child in ast.iter_child_nodes(stmt):
+                if isinstance(child, ast.stmt):
+                    self.statements([child], loop)
+                elif isinstance(child, ast.ExceptHandler | ast.match_case):
+                    self.statements(child.body, loop)
+                elif isinstance(child, ast.expr) and loop is not None:
+                    self.calls(child, loop)
+
+    def loop(self, stmt: Loop, outer: Span | None) -> None:
+        header = loop_header(stmt)
+        inner = outer
+        if iterates_rows(stmt, self.names):
+            inner = Span(self.source.span(stmt).start, self.source.span(header).end)
+        if isinstance(stmt, ast.While):
+            self.calls(stmt.test, inner)  # the test runs on every turn
+        elif outer is not None:
+            self.calls(stmt.iter, outer)
+        self.statements(stmt.body, inner)
+        self.statements(stmt.orelse, outer)
+
+    def calls(self, node: ast.expr, loop: Span | None) -> None:
+        if loop is None:
+            return
+        for call in ast.walk(node):
+            if isinstance(call, ast.Call) and _writes_row(call):
+                spans = {"loop": loop, "call": self.source.span(call.func)}
+                spans["keyword"] = spans["call"]
+                self.changes.append(
+                    DataChange(
+                        span=self.source.span(call),
+                        step=self.step,
+                        in_transaction=self.in_tx,
+                        origin="migrations.RunPython",
+                        spans=spans,
+                        kind="python",
+                        per_row=True,
+                    )
+                )
+
+
+def _writes_row(call: ast.Call) -> bool:
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    method = call.func.attr
+    if method in _PER_ROW_METHODS:
+        return True
+    if method not in _PER_ROW_QUERYSET_METHODS:
+        return False
+    receiver = call.func.value
+    return isinstance(receiver, ast.Call) or "objects" in call_name(receiver).split(".")

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 
@@ -23,25 +24,36 @@ from migration_lsp.model import (
     AddColumn,
     AddConstraint,
     AlterColumn,
+    AlterDomain,
+    AlterEnum,
+    AlterTableOptions,
+    Cluster,
     Column,
     ConstraintKind,
+    CreateDomain,
     CreateIndex,
     CreateTable,
     DataChange,
     Default,
+    DetachPartition,
     DropColumn,
     DropConstraint,
+    DropDatabase,
     DropIndex,
+    DropSchema,
     DropTable,
     Operation,
     OtherStatement,
     ParseProblem,
+    RefreshMaterializedView,
+    Reindex,
     RenameColumn,
     RenameTable,
     SetSetting,
     Step,
     TransactionControl,
     Truncate,
+    Vacuum,
     ValidateConstraint,
 )
 from migration_lsp.text import Span
@@ -130,7 +142,10 @@ def parse_sql(
 
 def mark_transactions(result: SqlResult, transaction: TransactionMode) -> None:
     """Set `in_transaction` on every operation: wrapped by the runner, or between an explicit
-    BEGIN and COMMIT."""
+    BEGIN and COMMIT.
+
+    BEGIN/COMMIT themselves count as in a transaction only when the runner opens one: in a
+    multi-statement query an explicit BEGIN just turns the implicit transaction into a real one."""
     wrapped = transaction == "always" or (transaction == "multi" and len(result.statements) > 1)
     explicit = False
     for statement in result.statements:
@@ -140,7 +155,7 @@ def mark_transactions(result: SqlResult, transaction: TransactionMode) -> None:
                     explicit = True
                 elif op.kind in ("commit", "rollback"):
                     explicit = False
-                op.in_transaction = wrapped
+                op.in_transaction = transaction == "always"
             else:
                 op.in_transaction = wrapped or explicit
 
@@ -227,6 +242,12 @@ class _Builder:
             result.problems.append(
                 ParseProblem(span=self.token_span(incomplete[0]), message=incomplete[1])
             )
+            return statement
+        if tokens[0].text.upper() in _CLASSIFIED_BY_TOKENS:
+            try:
+                statement.operations = self.from_tokens(tokens, statement.span)
+            except Exception:  # odd token sequences must not take the file down
+                statement.operations = [self.other(tokens, statement.span)]
             return statement
         try:
             parsed = self.dialect.parser().parse(tokens, self.text)
@@ -371,6 +392,28 @@ class _Builder:
                     )
                 )
             return ops
+        if kind in ("SCHEMA", "DATABASE"):
+            cls = DropSchema if kind == "SCHEMA" else DropDatabase
+            keyword = self.token_span(tokens[0], _find_token(tokens, kind))
+            dropped: list[Operation] = []
+            for t in targets:
+                ident = t if isinstance(t, exp.Identifier) else t.find(exp.Identifier)
+                spans = {"keyword": keyword, **self._spans(name=ident)}
+                extra = {"cascade": bool(node.args.get("cascade"))} if kind == "SCHEMA" else {}
+                dropped.append(
+                    self._op(
+                        cls,
+                        span,
+                        keyword=f"DROP {kind}",
+                        text=self._text(tokens),
+                        name=_name(ident) if ident is not None else _name(t),
+                        if_exists=exists,
+                        spans=spans,
+                        **extra,
+                    )
+                )
+            if dropped:
+                return dropped
         return [self.other(tokens, span)]
 
     def alter_table(self, node: exp.Alter, tokens: list[Token], span: Span) -> list[Operation]:
@@ -449,7 +492,7 @@ class _Builder:
                         table=table,
                         column=_name(action.this),
                         new_name=_name(action.args.get("to")),
-                        spans=spans,
+                        spans={**spans, **self._spans(new_name=action.args.get("to"))},
                     )
                 )
             elif isinstance(action, exp.ModifyColumn) and isinstance(action.this, exp.ColumnDef):
@@ -482,14 +525,45 @@ class _Builder:
                         )
                     )
             elif isinstance(action, exp.AlterRename):
+                spans.update(self._spans(new_name=action.this))
                 ops.append(
                     self._op(
                         RenameTable, span, table=table, new_name=_name(action.this), spans=spans
                     )
                 )
+        options = self.alter_options(node, tokens, span, table)
+        if options is not None:
+            ops.append(options)
         if not ops:
             return [self.other(tokens, span)]
         return ops
+
+    def alter_options(
+        self, node: exp.Alter, tokens: list[Token], span: Span, table: str
+    ) -> Operation | None:
+        """MySQL `ALGORITHM=...` and `LOCK=...` of an ALTER TABLE."""
+        values: dict[str, str] = {}
+        spans = self._spans(table=node.this)
+        for option in node.args.get("options") or []:
+            if isinstance(option, exp.AlgorithmProperty | exp.LockProperty):
+                part = "algorithm" if isinstance(option, exp.AlgorithmProperty) else "lock"
+                values[part] = option.this.sql(dialect=self.dialect).upper()
+                found = _option_tokens(tokens, part.upper())
+                if found is not None:
+                    spans[part] = self.token_span(*found)
+        if not values:
+            return None
+        spans.setdefault("keyword", self.token_span(tokens[0], tokens[min(1, len(tokens) - 1)]))
+        return self._op(
+            AlterTableOptions,
+            span,
+            keyword="ALTER TABLE",
+            text=self._text(tokens),
+            table=table,
+            algorithm=values.get("algorithm"),
+            lock=values.get("lock"),
+            spans=spans,
+        )
 
     def constraint(
         self, node: exp.Expression, table: str, not_valid: bool, span: Span, spans: dict[str, Span]
@@ -562,7 +636,10 @@ class _Builder:
                 if ckind.args.get("expression") is not None:
                     column.generated_stored = True
             elif isinstance(ckind, exp.ComputedColumnConstraint):
-                column.generated_stored = bool(ckind.args.get("persisted"))
+                persisted = ckind.args.get("persisted")
+                column.generated_stored = bool(persisted) or (
+                    persisted is None and isinstance(self.dialect, Postgres)
+                )
         return column
 
     def default(self, node: exp.DefaultColumnConstraint, tokens: list[Token]) -> Default:
@@ -671,6 +748,9 @@ class _Builder:
                 return renames
         if words[:1] == ["DO"]:
             return [self.other(tokens, span), *self.do_block(tokens)]
+        postgres = self.postgres_statement(words, tokens, span)
+        if postgres is not None:
+            return [postgres]
         if words[:2] == ["ALTER", "TABLE"]:
             names = [w for w in words[2:] if w not in ("ONLY", "IF", "EXISTS")]
             first = 2 + words[2:].index(names[0]) if names else None
@@ -701,6 +781,10 @@ class _Builder:
                             spans=spans,
                         )
                     ]
+            if "DETACH" in upper_all:
+                i = upper_all.index("DETACH")
+                if i + 2 < len(tokens) and upper_all[i + 1] == "PARTITION":
+                    return [self.detach_partition(tokens, i, table, spans, span)]
             if "USING" in upper_all and "ADD" in upper_all and "INDEX" in upper_all:
                 kind: ConstraintKind = "primary_key" if "PRIMARY" in upper_all else "unique"
                 name = None
@@ -750,16 +834,234 @@ class _Builder:
             if first is None:
                 continue
             statement = inner.statement(chunk[first:], scratch)
-            ops.extend(op for op in statement.operations if not isinstance(op, OtherStatement))
+            # the PostgreSQL statements modelled as `OtherStatement` subclasses count too
+            ops.extend(op for op in statement.operations if type(op) is not OtherStatement)
         return ops
 
     def other(self, tokens: list[Token], span: Span) -> Operation:
         keyword = " ".join(t.text.upper() for t in tokens[:2])
+        return self._op(OtherStatement, span, keyword=keyword, text=self._text(tokens))
+
+    def _text(self, tokens: list[Token]) -> str:
+        return self.text[tokens[0].start : tokens[-1].end + 1]
+
+    # ------------------------------------------------------------------ PostgreSQL commands
+
+    def postgres_statement(
+        self, words: list[str], tokens: list[Token], span: Span
+    ) -> Operation | None:
+        """REINDEX, REFRESH MATERIALIZED VIEW, VACUUM, CLUSTER, ALTER TYPE ... ADD VALUE,
+        CREATE DOMAIN and ALTER DOMAIN, from their tokens."""
+        first = words[0] if words else ""
+        if first == "REINDEX":
+            return self.reindex(tokens, span)
+        if words[:3] == ["REFRESH", "MATERIALIZED", "VIEW"]:
+            return self.refresh(tokens, span)
+        if first == "VACUUM":
+            return self.vacuum(tokens, span)
+        if first == "CLUSTER":
+            return self.cluster(tokens, span)
+        if words[:2] == ["ALTER", "TYPE"]:
+            return self.alter_enum(tokens, span)
+        if words[:2] == ["CREATE", "DOMAIN"]:
+            name, after = _qualified(tokens, 2)
+            if not name:
+                return None
+            upper = [t.text.upper() for t in tokens]
+            return self._op(
+                CreateDomain,
+                span,
+                keyword="CREATE DOMAIN",
+                text=self._text(tokens),
+                name=name,
+                has_check="CHECK" in upper,
+                spans={
+                    "keyword": self.token_span(tokens[0], tokens[1]),
+                    "name": self.token_span(tokens[2], tokens[after - 1]),
+                },
+            )
+        if words[:2] == ["ALTER", "DOMAIN"]:
+            name, after = _qualified(tokens, 2)
+            if not name:
+                return None
+            upper = [t.text.upper() for t in tokens]
+            spans = {
+                "keyword": self.token_span(tokens[0], tokens[1]),
+                "name": self.token_span(tokens[2], tokens[after - 1]),
+            }
+            adds = after < len(tokens) and upper[after] == "ADD"
+            if adds:
+                spans["constraint"] = self.token_span(tokens[after], tokens[-1])
+            return self._op(
+                AlterDomain,
+                span,
+                keyword="ALTER DOMAIN",
+                text=self._text(tokens),
+                name=name,
+                adds_constraint=adds,
+                not_valid=upper[-2:] == ["NOT", "VALID"],
+                spans=spans,
+            )
+        return None
+
+    def reindex(self, tokens: list[Token], span: Span) -> Operation | None:
+        i = _skip_parens(tokens, 1)
+        concurrently = any(t.text.upper() == "CONCURRENTLY" for t in tokens[1:i])
+        if i >= len(tokens) or tokens[i].text.upper() not in _REINDEX_TARGETS:
+            return None
+        target = tokens[i].text.lower()
+        spans = {"keyword": self.token_span(tokens[0], tokens[i])}
+        j = i + 1
+        if j < len(tokens) and tokens[j].text.upper() == "CONCURRENTLY":
+            spans["concurrently"] = self.token_span(tokens[j])
+            concurrently = True
+            j += 1
+        name, after = _qualified(tokens, j)
+        if name:
+            spans["name"] = self.token_span(tokens[j], tokens[after - 1])
         return self._op(
-            OtherStatement,
+            Reindex,
             span,
-            keyword=keyword,
-            text=self.text[tokens[0].start : tokens[-1].end + 1],
+            keyword="REINDEX",
+            text=self._text(tokens),
+            target=target,
+            name=name,
+            concurrently=concurrently,
+            spans=spans,
+        )
+
+    def refresh(self, tokens: list[Token], span: Span) -> Operation:
+        spans = {"keyword": self.token_span(tokens[0], tokens[2])}
+        j = 3
+        concurrently = j < len(tokens) and tokens[j].text.upper() == "CONCURRENTLY"
+        if concurrently:
+            spans["concurrently"] = self.token_span(tokens[j])
+            j += 1
+        name, after = _qualified(tokens, j)
+        if name:
+            spans["name"] = self.token_span(tokens[j], tokens[after - 1])
+        upper = [t.text.upper() for t in tokens[after:]]
+        return self._op(
+            RefreshMaterializedView,
+            span,
+            keyword="REFRESH MATERIALIZED",
+            text=self._text(tokens),
+            name=name,
+            concurrently=concurrently,
+            with_no_data=upper[-3:] == ["WITH", "NO", "DATA"],
+            spans=spans,
+        )
+
+    def vacuum(self, tokens: list[Token], span: Span) -> Operation:
+        full = False
+        keyword_end = tokens[0]
+        i = 1
+        if i < len(tokens) and tokens[i].token_type is TokenType.L_PAREN:
+            end = _skip_parens(tokens, i)
+            options = [t.text.upper() for t in tokens[i + 1 : end - 1]]
+            for k, word in enumerate(options):
+                if word == "FULL":
+                    value = options[k + 1] if k + 1 < len(options) else ","
+                    full = value not in ("FALSE", "OFF", "0")
+            if full:
+                keyword_end = tokens[end - 1]
+            i = end
+        while i < len(tokens) and tokens[i].text.upper() in _VACUUM_WORDS:
+            if tokens[i].text.upper() == "FULL":
+                full = True
+                keyword_end = tokens[i]
+            i += 1
+        tables: list[str] = []
+        while i < len(tokens):
+            name, after = _qualified(tokens, i)
+            if not name:
+                break
+            tables.append(name)
+            i = _skip_parens(tokens, after)  # a column list
+            if i < len(tokens) and tokens[i].token_type is TokenType.COMMA:
+                i += 1
+        return self._op(
+            Vacuum,
+            span,
+            keyword="VACUUM",
+            text=self._text(tokens),
+            tables=tables,
+            full=full,
+            spans={"keyword": self.token_span(tokens[0], keyword_end)},
+        )
+
+    def cluster(self, tokens: list[Token], span: Span) -> Operation:
+        upper = [t.text.upper() for t in tokens]
+        i = _skip_parens(tokens, 1)
+        if i < len(tokens) and upper[i] == "VERBOSE":
+            i += 1
+        if "ON" in upper[i:]:  # the old form: CLUSTER index ON table
+            i = upper.index("ON", i) + 1
+        table, after = _qualified(tokens, i)
+        spans = {"keyword": self.token_span(tokens[0])}
+        if table:
+            spans["table"] = self.token_span(tokens[i], tokens[after - 1])
+        return self._op(
+            Cluster,
+            span,
+            keyword="CLUSTER",
+            text=self._text(tokens),
+            table=table or None,
+            spans=spans,
+        )
+
+    def alter_enum(self, tokens: list[Token], span: Span) -> Operation | None:
+        name, after = _qualified(tokens, 2)
+        upper = [t.text.upper() for t in tokens]
+        if not name or upper[after : after + 2] != ["ADD", "VALUE"]:
+            return None
+        spans = {
+            "keyword": self.token_span(tokens[0], tokens[1]),
+            "name": self.token_span(tokens[2], tokens[after - 1]),
+            "add_value": self.token_span(tokens[after], tokens[after + 1]),
+        }
+        j = after + 2
+        if_not_exists = upper[j : j + 3] == ["IF", "NOT", "EXISTS"]
+        if if_not_exists:
+            j += 3
+        value = ""
+        if j < len(tokens) and tokens[j].token_type is TokenType.STRING:
+            value = tokens[j].text
+            spans["value"] = self.token_span(tokens[j])
+        return self._op(
+            AlterEnum,
+            span,
+            keyword="ALTER TYPE",
+            text=self._text(tokens),
+            type_name=name,
+            value=value,
+            if_not_exists=if_not_exists,
+            spans=spans,
+        )
+
+    def detach_partition(
+        self, tokens: list[Token], i: int, table: str, spans: dict[str, Span], span: Span
+    ) -> Operation:
+        """`ALTER TABLE parent DETACH PARTITION child [CONCURRENTLY | FINALIZE]`; `i` is the
+        index of DETACH."""
+        spans = dict(spans)
+        spans["keyword"] = self.token_span(tokens[i], tokens[i + 1])
+        partition, after = _qualified(tokens, i + 2)
+        if partition:
+            spans["name"] = self.token_span(tokens[i + 2], tokens[after - 1])
+        rest = [t.text.upper() for t in tokens[after:]]
+        if "CONCURRENTLY" in rest:
+            spans["concurrently"] = self.token_span(tokens[after + rest.index("CONCURRENTLY")])
+        return self._op(
+            DetachPartition,
+            span,
+            keyword="ALTER TABLE",
+            text=self._text(tokens),
+            table=table,
+            partition=partition,
+            concurrently="CONCURRENTLY" in rest,
+            finalize="FINALIZE" in rest,
+            spans=spans,
         )
 
     def _spans(self, **nodes: exp.Expression | None) -> dict[str, Span]:
@@ -786,6 +1088,13 @@ _PLPGSQL_STATEMENTS = frozenset(
         "CLUSTER",
     }
 )
+
+_CLASSIFIED_BY_TOKENS = frozenset({"REINDEX", "REFRESH", "VACUUM", "CLUSTER"})
+"""Statements read from their tokens without asking sqlglot (it keeps them as one string,
+or rejects them: `CLUSTER t USING ix`)."""
+
+_REINDEX_TARGETS = frozenset({"INDEX", "TABLE", "SCHEMA", "DATABASE", "SYSTEM"})
+_VACUUM_WORDS = frozenset({"FULL", "FREEZE", "VERBOSE", "ANALYZE", "ANALYSE"})
 
 _INCOMPLETE_ENDINGS = frozenset(
     {
@@ -880,6 +1189,48 @@ def _unquote(text: str) -> str:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in '"`':
         return text[1:-1]
     return text
+
+
+def _qualified(tokens: list[Token], i: int) -> tuple[str, int]:
+    """The (possibly schema-qualified) name starting at `tokens[i]`, unquoted, and the index
+    after it; ("", i) when there is no name there."""
+    if i >= len(tokens) or tokens[i].token_type in _NOT_NAMES:
+        return "", i
+    parts = [_unquote(tokens[i].text)]
+    j = i + 1
+    while j + 1 < len(tokens) and tokens[j].token_type is TokenType.DOT:
+        parts.append(_unquote(tokens[j + 1].text))
+        j += 2
+    return ".".join(parts), j
+
+
+_NOT_NAMES = frozenset(
+    {TokenType.L_PAREN, TokenType.R_PAREN, TokenType.COMMA, TokenType.DOT, TokenType.STRING}
+)
+
+
+def _skip_parens(tokens: list[Token], i: int) -> int:
+    """The index after a parenthesised group starting at `tokens[i]` (or `i` if none)."""
+    if i >= len(tokens) or tokens[i].token_type is not TokenType.L_PAREN:
+        return i
+    depth = 0
+    for j in range(i, len(tokens)):
+        if tokens[j].token_type is TokenType.L_PAREN:
+            depth += 1
+        elif tokens[j].token_type is TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return j + 1
+    return len(tokens)
+
+
+def _option_tokens(tokens: list[Token], word: str) -> tuple[Token, Token] | None:
+    """`WORD [=] value` at the top level of a statement: its first and last token."""
+    for k, token in enumerate(tokens):
+        if token.text.upper() == word and k + 1 < len(tokens):
+            last = k + 2 if tokens[k + 1].token_type is TokenType.EQ else k + 1
+            return token, tokens[min(last, len(tokens) - 1)]
+    return None
 
 
 def _function_name(node: exp.Func) -> str:

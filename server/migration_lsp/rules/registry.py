@@ -18,6 +18,7 @@ RULES: tuple[Rule, ...] = (
     # reversibility
     reversibility.missing_downgrade,
     reversibility.empty_downgrade,
+    reversibility.incomplete_downgrade,
     reversibility.runpython_without_reverse,
     reversibility.runsql_without_reverse,
     # locks and downtime
