@@ -23,6 +23,7 @@ from .concurrently import run_outside_transaction, use_concurrently
 from .constraints import CONSTRAINT_BUILDERS, CONSTRAINT_FIX_NAMES
 from .downgrade import add_downgrade
 from .pycode import PYCODE_BUILDERS, PYCODE_FIX_NAMES
+from .statements import STATEMENT_BUILDERS, STATEMENT_FIX_NAMES
 from .text import apply_edits
 from .timeouts import TIMEOUT_BUILDERS, TIMEOUT_FIX_NAMES
 
@@ -39,6 +40,7 @@ BUILDERS: dict[str, Builder] = {
     **PYCODE_BUILDERS,
     **CONSTRAINT_BUILDERS,
     **TIMEOUT_BUILDERS,
+    **STATEMENT_BUILDERS,
 }
 """Rule id → the builder of its quick fix."""
 
@@ -51,6 +53,7 @@ FIX_NAMES: dict[str, str] = {
     **PYCODE_FIX_NAMES,
     **CONSTRAINT_FIX_NAMES,
     **TIMEOUT_FIX_NAMES,
+    **STATEMENT_FIX_NAMES,
 }
 """Rule id → the fix name the rule declares (`Rule.fix`), for the rules that have a builder."""
 

@@ -101,7 +101,7 @@ def sql_file_fix(migration: Migration, op: IndexOp, *, add_keyword: bool) -> Fix
         edits.append(keyword)
     if in_explicit_transaction(migration, op):
         return display(BEGIN_COMMIT)
-    outside = _outside_transaction(migration, op, add_keyword)
+    outside = outside_transaction(migration, op, add_keyword)
     if isinstance(outside, Fix):
         return outside
     more, applicability, how = outside
@@ -113,7 +113,7 @@ def sql_file_fix(migration: Migration, op: IndexOp, *, add_keyword: bool) -> Fix
     return Fix(title=title, edits=edits, applicability=applicability)
 
 
-def _outside_transaction(
+def outside_transaction(
     migration: Migration, op: IndexOp, add_keyword: bool
 ) -> tuple[list[Edit], Applicability, str] | Fix:
     """Edits (and how safe they are) so that the runner executes `op` outside a transaction."""
