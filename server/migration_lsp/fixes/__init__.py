@@ -19,7 +19,7 @@ from migration_lsp.findings import Edit, Finding, Fix
 from migration_lsp.model import Migration
 
 from .base import Builder
-from .concurrently import run_outside_transaction, use_concurrently
+from .concurrently import enum_outside_transaction, run_outside_transaction, use_concurrently
 from .constraints import CONSTRAINT_BUILDERS, CONSTRAINT_FIX_NAMES
 from .downgrade import add_downgrade
 from .pycode import PYCODE_BUILDERS, PYCODE_FIX_NAMES
@@ -37,6 +37,7 @@ BUILDERS: dict[str, Builder] = {
     "non-concurrent-index": use_concurrently,
     "non-concurrent-index-drop": use_concurrently,
     "concurrent-index-in-transaction": run_outside_transaction,
+    "enum-add-value-in-transaction": enum_outside_transaction,
     **PYCODE_BUILDERS,
     **CONSTRAINT_BUILDERS,
     **TIMEOUT_BUILDERS,
@@ -50,6 +51,7 @@ FIX_NAMES: dict[str, str] = {
     "non-concurrent-index": "use-concurrently",
     "non-concurrent-index-drop": "use-concurrently",
     "concurrent-index-in-transaction": "run-outside-transaction",
+    "enum-add-value-in-transaction": "run-outside-transaction",
     **PYCODE_FIX_NAMES,
     **CONSTRAINT_FIX_NAMES,
     **TIMEOUT_FIX_NAMES,

@@ -18,6 +18,7 @@ the fix is DISPLAY-only and says what to do.
 from __future__ import annotations
 
 import ast
+from typing import cast
 
 from migration_lsp.findings import Applicability, Edit, Finding, Fix
 from migration_lsp.model import CreateIndex, DropIndex, ExecuteSQL, Migration, Operation
@@ -262,3 +263,19 @@ def _django_run_sql(
     else:
         title = "Set atomic = False on the migration"
     return Fix(title=title, edits=edits, applicability=_django_applicability(migration, op, atomic))
+
+
+def enum_outside_transaction(finding: Finding, migration: Migration) -> Fix | None:
+    """`ALTER TYPE ... ADD VALUE` out of the migration's transaction, the tool's way (the same
+    machinery as a CONCURRENTLY index: autocommit_block, atomic = False, SQL directives)."""
+    from migration_lsp.model import AlterEnum
+
+    op = operation_for(finding, migration, AlterEnum)
+    if op is None or not op.in_transaction:
+        return None
+    fix = _build(migration, cast(IndexOp, op), add_keyword=False)
+    if fix is not None and fix.edits:
+        fix.title = (
+            f"Add the enum value outside the transaction: {fix.title[:1].lower()}" + (fix.title[1:])
+        )
+    return fix
