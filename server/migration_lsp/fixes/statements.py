@@ -8,6 +8,7 @@ All of them edit `.sql` migrations only; SQL inside Python strings gets no fix h
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import cast
 
@@ -302,6 +303,53 @@ def use_bigint(finding: Finding, migration: Migration) -> Fix | None:
     )
 
 
+# --------------------------------------------------------------------------- long identifiers
+
+_MAX_IDENTIFIER_BYTES = 63
+
+
+def short_identifier(name: str) -> str:
+    """A name PostgreSQL keeps whole: the start of `name` and a hash of all of it, 63 bytes at
+    most, so two long names with one prefix stay distinct."""
+    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+    keep = name.encode("utf-8")[: _MAX_IDENTIFIER_BYTES - len(digest) - 1]
+    head = keep.decode("utf-8", errors="ignore").rstrip("_")
+    return f"{head}_{digest}"
+
+
+def rename_identifier(finding: Finding, migration: Migration) -> Fix | None:
+    """Index and constraint names only (what other code rarely spells out); every occurrence
+    of the name in this file is renamed, so a downgrade that drops it keeps matching."""
+    text = migration.text
+    written = text[finding.span.start : finding.span.end]
+    quote = written[:1] if written[:1] in "'\"`" and written[-1:] == written[:1] else ""
+    name = written[1:-1] if quote else written
+    if not name or len(name.encode("utf-8")) <= _MAX_IDENTIFIER_BYTES:
+        return None
+    if not re.fullmatch(r"[\w$]+", name):
+        return None
+    if not ("index" in finding.message or "constraint" in finding.message):
+        return None  # renaming tables or columns reaches into the application's code
+    short = short_identifier(name)
+    edits = [
+        replace(Span(m.start(), m.end()), short)
+        for m in re.finditer(rf"(?<![\w$]){re.escape(name)}(?![\w$])", text)
+    ]
+    return Fix(
+        title=f"Rename it to '{short}' (63 bytes or less) everywhere in this file",
+        edits=edits,
+        applicability=Applicability.UNSAFE,
+    )
+
+
+def split_after_exclusive_lock(finding: Finding, migration: Migration) -> Fix | None:
+    """Which statements to move is a judgement about the deploy: say what to do."""
+    return display(
+        "Put the ACCESS EXCLUSIVE statement last in its transaction, or move it to a migration "
+        "of its own, so its lock is released as soon as it is done"
+    )
+
+
 STATEMENT_BUILDERS: dict[str, Builder] = {
     "transaction-nesting": remove_transaction_control,
     "uncommitted-transaction": add_commit,
@@ -311,6 +359,8 @@ STATEMENT_BUILDERS: dict[str, Builder] = {
     "non-concurrent-refresh": use_concurrently,
     "non-concurrent-detach-partition": use_concurrently,
     "prefer-bigint": use_bigint,
+    "identifier-too-long": rename_identifier,
+    "statements-after-access-exclusive": split_after_exclusive_lock,
 }
 STATEMENT_FIX_NAMES: dict[str, str] = {
     "transaction-nesting": "remove-transaction-control",
@@ -321,4 +371,6 @@ STATEMENT_FIX_NAMES: dict[str, str] = {
     "non-concurrent-refresh": "use-concurrently",
     "non-concurrent-detach-partition": "use-concurrently",
     "prefer-bigint": "use-bigint",
+    "identifier-too-long": "rename-identifier",
+    "statements-after-access-exclusive": "split-migration",
 }

@@ -510,7 +510,9 @@ def identifier_too_long(ctx: Context) -> Iterator[Finding]:
     ```
 
     ## Fix safety
-    No automatic fix: the short name is yours to choose.
+    For index and constraint names, the fix renames the name everywhere in the file to its
+    first bytes plus a hash (63 bytes at most). It is marked unsafe: later migrations that spell
+    the old name need the new one. Table and column names are yours to choose.
     """
     for op in ctx.operations():
         for what, name, part in _created_names(op):
@@ -877,7 +879,8 @@ def statements_after_access_exclusive(ctx: Context) -> Iterator[Finding]:
     ```
 
     ## Fix safety
-    No automatic fix: how to split the migration is a design choice.
+    Display-only: the code action says to put the statement last or in a migration of its own;
+    how to split the migration is a design choice.
     """
     for ops in _by_step(ctx).values():
         locked: tuple[Operation, str] | None = None
