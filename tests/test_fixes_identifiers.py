@@ -1,4 +1,5 @@
-"""identifier-too-long's rename and statements-after-access-exclusive's advice."""
+"""identifier-too-long's rename, statements-after-access-exclusive's advice, and the inverses
+incomplete-downgrade adds."""
 
 from __future__ import annotations
 
@@ -79,3 +80,31 @@ def test_statements_after_an_exclusive_lock_get_advice() -> None:
     fix = fix_for(finding, migration)
     assert fix is not None and fix.applicability is Applicability.DISPLAY
     assert fix.edits == [] and "migration of its own" in fix.title
+
+
+def test_incomplete_downgrade_gets_the_missing_inverses_first() -> None:
+    text = (
+        '"""add posts\n\nRevision ID: b1\nRevises: a1\n"""\n'
+        "from alembic import op\nimport sqlalchemy as sa\n\n"
+        "revision = 'b1'\ndown_revision = 'a1'\n\n\n"
+        "def upgrade() -> None:\n"
+        "    op.create_table('posts', sa.Column('id', sa.BigInteger(), primary_key=True))\n"
+        "    op.add_column('users', sa.Column('bio', sa.Text(), nullable=True))\n"
+        "    op.create_index('ix_users_bio', 'users', ['bio'])\n\n\n"
+        "def downgrade() -> None:\n"
+        "    op.drop_table('posts')\n"
+    )
+    config = Config(select=("incomplete-downgrade",))
+    migration = parse_alembic("alembic/versions/b1_posts.py", text, "postgresql")
+    (finding,) = analyse(migration, config)
+    fix = fix_for(finding, migration)
+    assert fix is not None and fix.applicability is Applicability.UNSAFE
+    after = apply_edits(text, fix.edits)
+    assert after.endswith(
+        "def downgrade() -> None:\n"
+        "    op.drop_index('ix_users_bio', table_name='users')\n"
+        "    op.drop_column('users', 'bio')\n"
+        "    op.drop_table('posts')\n"
+    )
+    fixed = parse_alembic("alembic/versions/b1_posts.py", after, "postgresql")
+    assert analyse(fixed, config) == []

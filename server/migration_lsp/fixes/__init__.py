@@ -21,7 +21,7 @@ from migration_lsp.model import Migration
 from .base import Builder
 from .concurrently import enum_outside_transaction, run_outside_transaction, use_concurrently
 from .constraints import CONSTRAINT_BUILDERS, CONSTRAINT_FIX_NAMES
-from .downgrade import add_downgrade
+from .downgrade import add_downgrade, complete_downgrade
 from .pycode import PYCODE_BUILDERS, PYCODE_FIX_NAMES
 from .statements import STATEMENT_BUILDERS, STATEMENT_FIX_NAMES
 from .text import apply_edits
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 BUILDERS: dict[str, Builder] = {
     "missing-downgrade": add_downgrade,
     "empty-downgrade": add_downgrade,
+    "incomplete-downgrade": complete_downgrade,
     "non-concurrent-index": use_concurrently,
     "non-concurrent-index-drop": use_concurrently,
     "concurrent-index-in-transaction": run_outside_transaction,
@@ -48,6 +49,7 @@ BUILDERS: dict[str, Builder] = {
 FIX_NAMES: dict[str, str] = {
     "missing-downgrade": "add-downgrade",
     "empty-downgrade": "add-downgrade",
+    "incomplete-downgrade": "complete-downgrade",
     "non-concurrent-index": "use-concurrently",
     "non-concurrent-index-drop": "use-concurrently",
     "concurrent-index-in-transaction": "run-outside-transaction",

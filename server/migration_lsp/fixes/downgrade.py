@@ -30,6 +30,7 @@ from .text import (
     insert,
     is_blank,
     line_end,
+    line_start,
     next_line_start,
     only_space_before,
     py_string,
@@ -760,3 +761,52 @@ def _reverse_from_model(sql: str, dialect: str | None) -> Reverse | None:
             continue
         return None
     return Reverse(statements=list(reversed(undo)))
+
+
+def complete_downgrade(finding: Finding, migration: Migration) -> Fix | None:
+    """The inverses of the upgrade statements the downgrade does not undo, added at the start
+    of `downgrade()` (the upgrade's later steps are undone first)."""
+    from migration_lsp.rules.reversibility import not_undone
+
+    if migration.tool != "alembic":
+        return None
+    pyfile = PyFile(migration.text)
+    if pyfile.tree is None:
+        return None
+    gaps = [op.span for op, _ in not_undone(migration)]
+    if not gaps:
+        return None
+    edits: list[Edit] = []
+    for up, down in _step_functions(pyfile.tree):
+        if down is None or not down.body:
+            continue
+
+        def has_gap(stmt: ast.stmt) -> bool:
+            span = pyfile.span(stmt)
+            return any(span.contains(gap) for gap in gaps)
+
+        selected = [stmt for stmt in up.body if has_gap(stmt)]
+        if not selected:
+            continue
+        quote = _quote(pyfile, up)
+        inverter = _Inverter(pyfile, quote)
+        inverter.transient, inverter.owned_indexes = _constraint_lifecycle(up)
+        items = inverter.body(selected, {}, False)
+        if not items:
+            continue
+        body = down.body
+        first = body[1] if is_docstring(body[0]) and len(body) > 1 else body[0]
+        start = pyfile.span(first).start
+        if not only_space_before(pyfile.text, start):
+            continue  # `def downgrade(): ...` on one line: leave it to the author
+        indent = indentation(pyfile.text, start)
+        lines = render(items, indent, pyfile.indent_unit(up), quote)
+        at = line_start(pyfile.text, start)
+        edits.append(insert(at, pyfile.newline.join(lines) + pyfile.newline))
+    if not edits:
+        return None
+    return Fix(
+        title="Add the missing inverse operations to downgrade()",
+        edits=edits,
+        applicability=Applicability.UNSAFE,
+    )

@@ -16,6 +16,7 @@ from migration_lsp.model import (
     DropIndex,
     DropTable,
     ExecuteSQL,
+    Migration,
     Operation,
     RenameColumn,
     RenameTable,
@@ -414,7 +415,9 @@ def incomplete_downgrade(ctx: Context) -> Iterator[Finding]:
     ```
 
     ## Fix safety
-    No automatic fix yet. The finding names the operations the reverse step is missing.
+    For Alembic, the fix adds the inverse of each operation the downgrade misses at the start of
+    `downgrade()` (they undo the upgrade's last steps first), and a `raise NotImplementedError`
+    stop for what has no automatic inverse. It is marked unsafe: review it.
     """
     m = ctx.migration
     if m.tool not in _DOWNGRADE_TOOLS or not m.supports_down:
@@ -422,28 +425,38 @@ def incomplete_downgrade(ctx: Context) -> Iterator[Finding]:
     down = m.down
     if down is None or down.empty or down.raises:
         return
-    up_ops = [op for op in m.operations if op.step is Step.UP]
-    down_ops = [op for op in m.operations if op.step is Step.DOWN]
-    if not down_ops or any(isinstance(op, ExecuteSQL) and op.sql is None for op in down_ops):
-        return  # nothing readable (helper functions, SQL built at run time): cannot tell
-    names = _Names(up_ops)
-    undo = _Undo(down_ops, names)
-    missing: list[str] = []
-    for index, op in enumerate(up_ops):
-        what = undo.missing(op)
-        if what is None or what in missing:
-            continue
-        if _Undo(up_ops[index + 1 :], names).missing(op) is None:
-            continue  # the forward step itself undoes it later (a temporary column or index)
-        missing.append(what)
-    if not missing:
+    gaps = not_undone(m)
+    if not gaps:
         return
+    missing: list[str] = []
+    for _, what in gaps:
+        if what not in missing:
+            missing.append(what)
     yield ctx.finding(
         down.span,
         f"Downgrade does not {_join(missing)}: rolling back would leave the upgrade partly in "
         "place. Add the missing inverse operations, or raise NotImplementedError if the "
         "migration cannot be undone.",
     )
+
+
+def not_undone(m: Migration) -> list[tuple[Operation, str]]:
+    """The upgrade operations the downgrade does not undo, with what is missing for each."""
+    up_ops = [op for op in m.operations if op.step is Step.UP]
+    down_ops = [op for op in m.operations if op.step is Step.DOWN]
+    if not down_ops or any(isinstance(op, ExecuteSQL) and op.sql is None for op in down_ops):
+        return []  # nothing readable (helper functions, SQL built at run time): cannot tell
+    names = _Names(up_ops)
+    undo = _Undo(down_ops, names)
+    gaps: list[tuple[Operation, str]] = []
+    for index, op in enumerate(up_ops):
+        what = undo.missing(op)
+        if what is None:
+            continue
+        if _Undo(up_ops[index + 1 :], names).missing(op) is None:
+            continue  # the forward step itself undoes it later (a temporary column or index)
+        gaps.append((op, what))
+    return gaps
 
 
 def _join(actions: list[str]) -> str:
