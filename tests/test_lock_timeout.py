@@ -10,7 +10,7 @@ from migration_lsp.engine import Workspace, analyse
 from migration_lsp.fixes import apply_edits, fix_for
 from migration_lsp.parse.django import parse_django
 from migration_lsp.project.config import Config
-from rule_helpers import alembic, parse, rules
+from rule_helpers import alembic, check, parse, rules
 
 RULE = "missing-lock-timeout"
 
@@ -134,3 +134,15 @@ def test_postgres_version_before_11_flags_every_default() -> None:
     sql = "ALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;"
     assert "add-column-volatile-default" not in rules(sql, tool="flyway")
     assert "add-column-volatile-default" in rules(sql, tool="flyway", postgres_version=10)
+
+
+def test_set_not_null_advice_follows_the_postgres_version() -> None:
+    sql = "ALTER TABLE users ALTER COLUMN email SET NOT NULL;"
+    (found,) = [f for f in check(sql, tool="flyway") if f.rule == "set-not-null-on-existing-column"]
+    assert "CHECK (... IS NOT NULL) NOT VALID" in found.message
+    (found,) = [
+        f
+        for f in check(sql, tool="flyway", postgres_version=18)
+        if f.rule == "set-not-null-on-existing-column"
+    ]
+    assert "NOT NULL ... NOT VALID" in found.message and "PostgreSQL 18" in found.message

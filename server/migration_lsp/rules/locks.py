@@ -292,6 +292,10 @@ def set_not_null_on_existing_column(ctx: Context) -> Iterator[Finding]:
     ALTER TABLE users DROP CONSTRAINT users_email_not_null;
     ```
 
+    From PostgreSQL 18 (`postgres-version = 18`) a NOT NULL constraint itself can be added
+    `NOT VALID` and validated later: `ALTER TABLE users ADD CONSTRAINT users_email_not_null NOT
+    NULL email NOT VALID;` then `VALIDATE CONSTRAINT` in another transaction.
+
     ## Fix safety
     The rewrite keeps the result (a NOT NULL column) and is marked safe.
     """
@@ -317,8 +321,14 @@ def set_not_null_on_existing_column(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding(
             op,
             f"Setting NOT NULL on '{op.table}.{op.column}' scans the whole table under an ACCESS "
-            "EXCLUSIVE lock. Add a CHECK (... IS NOT NULL) NOT VALID constraint, VALIDATE it, "
-            "then SET NOT NULL.",
+            "EXCLUSIVE lock (blocks reads and writes). "
+            + (
+                f"On PostgreSQL {ctx.postgres_version}, add it as ALTER TABLE ... ADD CONSTRAINT "
+                "... NOT NULL ... NOT VALID, then VALIDATE CONSTRAINT in another transaction."
+                if ctx.postgres_version >= 18
+                else "Add a CHECK (... IS NOT NULL) NOT VALID constraint, VALIDATE it, then SET "
+                "NOT NULL."
+            ),
             part="nullable" if "nullable" in op.spans else "column",
         )
 
