@@ -50,6 +50,7 @@ from migration_lsp.parse.python import (
     is_empty_body,
     keyword,
     literal,
+    statements,
     string,
 )
 from migration_lsp.parse.sqlalchemy_types import column as sa_column
@@ -122,12 +123,11 @@ def parse_alembic(
 def _raises_irreversible(body: list[ast.stmt]) -> bool:
     """`raise NotImplementedError(...)` somewhere in the step: the author says it cannot be
     undone."""
-    for stmt in body:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Raise) and node.exc is not None:
-                name = call_name(node.exc).rpartition(".")[2]
-                if name in _IRREVERSIBLE_ERRORS:
-                    return True
+    for node in statements(body):  # a raise is a statement: no need to visit expressions
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            name = call_name(node.exc).rpartition(".")[2]
+            if name in _IRREVERSIBLE_ERRORS:
+                return True
     return False
 
 
@@ -204,6 +204,12 @@ class _StepReader:
             return
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             self.statement_calls.add(id(stmt.value))
+            receiver = call_name(stmt.value).rpartition(".")[0]
+            if receiver == "op" or receiver in batches:
+                # an `op.*` directive: its arguments (sa.Column(...), ...) hold no directive,
+                # so walking every node under them would only cost time
+                self.call(stmt.value, in_tx, batches)
+                return
         if (
             isinstance(stmt, ast.Assign)
             and isinstance(stmt.value, ast.Call)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 
-from migration_lsp.parse.python import call_name
+from migration_lsp.parse.python import call_name, statements
 
 Names = dict[str, list[ast.expr]]
 """A local name → the expressions assigned to it (`x = ...`, `with ... as x`, `x := ...`)."""
@@ -63,19 +63,20 @@ _MAX_DEPTH = 4
 def bound_names(body: list[ast.stmt]) -> Names:
     """The values assigned to simple names anywhere in `body`."""
     names: Names = {}
-    for stmt in body:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Assign):
-                for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        names.setdefault(target.id, []).append(node.value)
-            elif isinstance(node, ast.AnnAssign | ast.NamedExpr):
-                if isinstance(node.target, ast.Name) and node.value is not None:
-                    names.setdefault(node.target.id, []).append(node.value)
-            elif isinstance(node, ast.With | ast.AsyncWith):
-                for item in node.items:
-                    if isinstance(item.optional_vars, ast.Name):
-                        names.setdefault(item.optional_vars.id, []).append(item.context_expr)
+    # assignments are statements: visiting statements only (not every expression node) keeps
+    # this cheap on long migrations; a walrus inside an expression is not followed
+    for node in statements(body):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    names.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.AnnAssign):
+            if isinstance(node.target, ast.Name) and node.value is not None:
+                names.setdefault(node.target.id, []).append(node.value)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    names.setdefault(item.optional_vars.id, []).append(item.context_expr)
     return names
 
 

@@ -84,7 +84,7 @@ class PythonSource:
         found: list[Import] = []
         if self.tree is None:
             return found
-        for node in _statements(self.tree.body):
+        for node in statements(self.tree.body):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     found.append(
@@ -207,6 +207,8 @@ def literal(node: ast.expr | None) -> Any:
     """The Python value of a literal expression, or `UNKNOWN`."""
     if node is None:
         return UNKNOWN
+    if isinstance(node, ast.Constant):  # the common case, without literal_eval's checks
+        return node.value
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -264,7 +266,7 @@ def is_empty_body(body: list[ast.stmt]) -> bool:
     return True
 
 
-def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """Every statement, nested ones included, without visiting expressions (imports live in
     statements; walking every expression node costs several times more on big files)."""
     for stmt in body:
@@ -272,8 +274,8 @@ def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
         for name in ("body", "orelse", "finalbody"):
             inner = getattr(stmt, name, None)
             if isinstance(inner, list):
-                yield from _statements(inner)
+                yield from statements(inner)
         for handler in getattr(stmt, "handlers", None) or []:
-            yield from _statements(handler.body)
+            yield from statements(handler.body)
         for case in getattr(stmt, "cases", None) or []:
-            yield from _statements(case.body)
+            yield from statements(case.body)
