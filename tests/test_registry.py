@@ -7,6 +7,8 @@ import pkgutil
 import re
 from pathlib import Path
 
+import pytest
+
 import migration_lsp.rules
 from migration_lsp import rulesdoc
 from migration_lsp.rules.base import Rule
@@ -47,7 +49,7 @@ def test_every_rule_is_documented_in_the_fixed_sections() -> None:
 
 def test_rule_ids_come_from_the_catalogue() -> None:
     if not CATALOGUE.exists():  # the shared catalogue sits beside the checkout
-        return
+        pytest.skip(f"no rule catalogue at {CATALOGUE}")
     catalogue_ids = set(re.findall(r"^\| ([a-z][a-z-]+) \|", CATALOGUE.read_text(), re.M))
     assert set(BY_ID) <= catalogue_ids, set(BY_ID) - catalogue_ids
 

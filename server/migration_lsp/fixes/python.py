@@ -236,7 +236,7 @@ class PyFile:
         if imports:
             end = line_end(self.text, self.span(imports[-1]).end)
             return [insert(end, self.newline + line)]
-        body = [n for n in tree.body if not _is_docstring(n)]
+        body = [n for n in tree.body if not is_docstring(n)]
         at = line_start(self.text, self.span(body[0]).start) if body else len(self.text)
         return [insert(at, line + self.newline + self.newline)]
 
@@ -284,13 +284,10 @@ def comma_after(text: str, start: int, limit: int) -> int | None:
     return None
 
 
-def _is_docstring(node: ast.stmt) -> bool:
+def is_docstring(node: ast.stmt) -> bool:
+    """A bare string statement (a docstring, or a string used as a comment)."""
     return (
         isinstance(node, ast.Expr)
         and isinstance(node.value, ast.Constant)
         and isinstance(node.value.value, str)
     )
-
-
-def is_docstring(node: ast.stmt) -> bool:
-    return _is_docstring(node)

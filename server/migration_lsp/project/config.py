@@ -179,14 +179,27 @@ def find_config(start: Path) -> Path | None:
                 continue
             if name != "pyproject.toml":
                 return candidate
-            try:
-                if "[tool.migration-lsp]" in candidate.read_text(
-                    encoding="utf-8", errors="replace"
-                ):
-                    return candidate
-            except OSError:
-                continue
+            if _configures_us(candidate):
+                return candidate
     return None
+
+
+_PYPROJECT_SEEN: dict[Path, tuple[int, int, bool]] = {}
+
+
+def _configures_us(pyproject: Path) -> bool:
+    """Whether a pyproject.toml has a `[tool.migration-lsp]` table. The editor asks for every
+    analysis: the answer is kept until the file's size or modification time changes."""
+    try:
+        stat = pyproject.stat()
+        seen = _PYPROJECT_SEEN.get(pyproject)
+        if seen is not None and seen[:2] == (stat.st_mtime_ns, stat.st_size):
+            return seen[2]
+        found = "[tool.migration-lsp]" in pyproject.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    _PYPROJECT_SEEN[pyproject] = (stat.st_mtime_ns, stat.st_size, found)
+    return found
 
 
 def load_config(
