@@ -62,6 +62,10 @@ class Operation:
     """How the source spelled it: `op.create_index`, `migrations.AddIndex`, `sql`."""
     spans: dict[str, Span] = field(default_factory=dict)
     """Spans of important parts: `name`, `table`, `column`, `concurrently`, `nullable`, ..."""
+    restorable: bool = False
+    """A drop whose source also states what recreating it needs (Rails `remove_column` with
+    the type, `drop_table` with its block, `remove_index` with the columns): a tool that
+    derives the rollback from the forward step (Rails `change`) can then undo it."""
 
     def span_of(self, part: str) -> Span:
         return self.spans.get(part, self.span)
@@ -411,9 +415,54 @@ class ParseProblem:
     message: str
 
 
+@dataclass(slots=True, kw_only=True)
+class Changeset:
+    """A unit the tool applies, and rolls back, as a whole: a Rails `change` method, a Liquibase
+    changeSet. Without a written rollback the tool derives one by inverting the operations,
+    which works only for the operations it knows how to invert."""
+
+    span: Span
+    """Where to report about it: `def change`, the `<changeSet` tag, `--changeset` line."""
+    body: Span
+    label: str
+    """How users name it: `change`, `changeSet 3 (alice)`."""
+    operations: list[Operation] = field(default_factory=list)
+    """Its operations whose rollback the tool derives (not those inside Rails `reversible` or
+    `up_only` blocks, which say themselves how to undo)."""
+    rollback: Span | None = None
+    """The written rollback (`<rollback>`, `--rollback`), when there is one."""
+    identity: tuple[str, ...] = ()
+    """What the tool records it by (Liquibase: id, author), for history checks."""
+
+
 Language = Literal[
     "python", "sql", "ruby", "php", "javascript", "typescript", "xml", "yaml", "json", "prisma"
 ]
+
+
+_SUFFIX_LANGUAGES: dict[str, Language] = {
+    ".py": "python",
+    ".sql": "sql",
+    ".rb": "ruby",
+    ".php": "php",
+    ".js": "javascript",
+    ".cjs": "javascript",
+    ".mjs": "javascript",
+    ".ts": "typescript",
+    ".cts": "typescript",
+    ".mts": "typescript",
+    ".xml": "xml",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+    ".prisma": "prisma",
+}
+
+
+def language_of(path: str) -> Language:
+    """The language of a file, by its suffix (Python when unknown)."""
+    dot = path.rfind(".")
+    return _SUFFIX_LANGUAGES.get(path[dot:].lower(), "python") if dot != -1 else "python"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -437,6 +486,8 @@ class Migration:
     notes: list[str] = field(default_factory=list)
     runner: dict[str, Any] = field(default_factory=dict)
     """Project-wide facts about how migrations run (`lock_timeout` set in env.py/settings)."""
+    changesets: list[Changeset] = field(default_factory=list)
+    """Units whose rollback the tool derives itself (Rails `change`, Liquibase changeSets)."""
     _lines: LineIndex | None = None
 
     @property

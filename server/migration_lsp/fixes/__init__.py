@@ -17,6 +17,7 @@ import warnings
 
 from migration_lsp.findings import Edit, Finding, Fix
 from migration_lsp.model import Migration
+from migration_lsp.parse.treesitter import Grammar
 
 from .base import Builder
 from .concurrently import enum_outside_transaction, run_outside_transaction, use_concurrently
@@ -27,9 +28,18 @@ from .statements import STATEMENT_BUILDERS, STATEMENT_FIX_NAMES
 from .text import apply_edits
 from .timeouts import TIMEOUT_BUILDERS, TIMEOUT_FIX_NAMES
 
-__all__ = ["BUILDERS", "FIX_NAMES", "apply_edits", "fix_for", "fixes_for"]
+__all__ = ["BUILDERS", "FIX_NAMES", "TOOL_BUILDERS", "apply_edits", "fix_for", "fixes_for"]
 
 log = logging.getLogger(__name__)
+
+_GRAMMARS: dict[str, Grammar] = {
+    "ruby": "ruby",
+    "php": "php",
+    "javascript": "javascript",
+    "typescript": "typescript",
+    "xml": "xml",
+}
+"""Languages whose fixed text is re-parsed: a fix must not leave a syntax error behind."""
 
 BUILDERS: dict[str, Builder] = {
     "missing-downgrade": add_downgrade,
@@ -61,11 +71,19 @@ FIX_NAMES: dict[str, str] = {
 }
 """Rule id → the fix name the rule declares (`Rule.fix`), for the rules that have a builder."""
 
+TOOL_BUILDERS: dict[str, dict[str, Builder]] = {}
+"""Tool → rule id → builder, for the tools whose files are not Python or plain SQL (Rails,
+Laravel, Knex, ...): their fixes are written in the tool's own idiom, so for these tools only
+this table is consulted (a tool's builder may delegate to `BUILDERS` for SQL text)."""
+
 
 def fixes_for(finding: Finding, migration: Migration) -> list[Fix]:
     """Every quick fix for one finding, the preferred one first (a builder may offer
     alternatives, e.g. a server default or a three-migration split)."""
-    builder = BUILDERS.get(finding.rule)
+    if migration.tool in TOOL_BUILDERS:
+        builder = TOOL_BUILDERS[migration.tool].get(finding.rule)
+    else:
+        builder = BUILDERS.get(finding.rule)
     if builder is None or migration.problems:
         return []
     try:
@@ -109,6 +127,10 @@ def _valid(migration: Migration, edits: list[Edit]) -> bool:
         result = apply_edits(migration.text, edits)
     except ValueError:
         return False
+    if migration.language in _GRAMMARS:
+        from migration_lsp.parse.treesitter import TreeSource
+
+        return not TreeSource(result, _GRAMMARS[migration.language]).root.has_error
     if migration.language != "python":
         return True
     try:

@@ -75,6 +75,7 @@ def snippet_items(
 ) -> list[lsp.CompletionItem]:
     """Snippets for the cursor's context; plain text (every default accepted) for clients
     without snippet support."""
+    from migration_lsp.model import language_of
     from migration_lsp.snippets import (
         completion_context,
         expand,
@@ -87,11 +88,7 @@ def snippet_items(
     if project is None:
         return []
     migration = document.analysis.migration
-    language = (
-        migration.language
-        if migration is not None
-        else ("sql" if document.path.suffix == ".sql" else "python")
-    )
+    language = migration.language if migration is not None else language_of(str(document.path))
     context = completion_context(document.text, offset, project.tool, language)
     if context is None:
         return []

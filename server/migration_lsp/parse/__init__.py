@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import Any
 
 from migration_lsp.model import Migration
 
 SQL_TOOLS = frozenset({"flyway", "prisma", "golang-migrate", "dbmate", "goose", "sql"})
-PARSED_TOOLS = frozenset({"alembic", "django"}) | SQL_TOOLS
+
+Parser = Callable[[str, str, "str | None", "dict[str, Any] | None"], Migration]
+"""`(path, text, dialect, settings) -> Migration`."""
+
+TOOL_PARSERS: dict[str, str] = {}
+"""Tool → `module:function` of its parser (a `Parser`), imported on first use, for the tools
+beyond Alembic, Django and the SQL runners."""
+
+PARSED_TOOLS = frozenset({"alembic", "django", *TOOL_PARSERS}) | SQL_TOOLS
 
 
 def parse_migration(
@@ -36,6 +46,10 @@ def _parse(
     settings: dict[str, Any] | None,
     flavor: str | None,
 ) -> Migration | None:
+    if tool in TOOL_PARSERS:
+        module, _, function = TOOL_PARSERS[tool].partition(":")
+        parser: Parser = getattr(importlib.import_module(module), function)
+        return parser(path, text, dialect, settings)
     if tool == "alembic":
         from migration_lsp.parse.alembic import parse_alembic
 

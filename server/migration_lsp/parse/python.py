@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from migration_lsp.model import ExecuteSQL, Import, Operation, ParseProblem, Step
+from migration_lsp.model import Import, Operation, ParseProblem, Step
+from migration_lsp.parse.host_sql import sql_operations
 from migration_lsp.parse.pystrings import literal_positions
-from migration_lsp.parse.sql import TransactionMode, parse_sql
+from migration_lsp.parse.sql import TransactionMode
 from migration_lsp.text import LineIndex, Span
 
 _TEXT_CLAUSE_METHODS = frozenset({"bindparams", "columns", "execution_options"})
@@ -146,32 +147,20 @@ class PythonSource:
     ) -> tuple[list[Operation], list[ParseProblem]]:
         """An `ExecuteSQL` for the call, followed by the operations of the SQL inside it."""
         sql = self.sql_string(sql_node)
-        spans = {"sql": self.span(sql_node), "keyword": self.span(call.func)}
-        execute = ExecuteSQL(
-            span=self.span(call),
+        return sql_operations(
+            call=self.span(call),
+            keyword=self.span(call.func),
+            string=self.span(sql_node),
+            value=sql.value,
+            positions=sql.positions,
+            formatted=sql.formatted,
             step=step,
             in_transaction=in_transaction,
+            transaction=transaction,
+            dialect=dialect,
             origin=origin,
-            spans=spans,
-            sql=sql.value,
-            formatted=sql.formatted,
             result_used=result_used,
         )
-        ops: list[Operation] = [execute]
-        problems: list[ParseProblem] = []
-        if sql.value is not None:
-            positions = sql.positions
-            if positions is None:  # a literal we could not map: report on the whole string
-                whole = self.span(sql_node)
-                positions = [whole.start] * len(sql.value) + [whole.end]
-            result = parse_sql(
-                sql.value, dialect, positions=positions, step=step, transaction=transaction
-            )
-            for op in result.operations:
-                op.in_transaction = op.in_transaction or in_transaction
-                ops.append(op)
-            problems.extend(result.problems)
-        return ops, problems
 
 
 def call_name(node: ast.expr) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from migration_lsp.rules import (
+    auto_reverse,
     code,
     data,
     design,
@@ -21,6 +22,8 @@ RULES: tuple[Rule, ...] = (
     reversibility.incomplete_downgrade,
     reversibility.runpython_without_reverse,
     reversibility.runsql_without_reverse,
+    auto_reverse.irreversible_change,
+    auto_reverse.changeset_without_rollback,
     # locks and downtime
     locks.non_concurrent_index,
     locks.non_concurrent_index_drop,

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from migration_lsp.snippets import alembic, django, sql
-from migration_lsp.snippets.model import Snippet
+from migration_lsp.snippets.model import Snippet, SnippetContext
 
 SNIPPETS: tuple[Snippet, ...] = alembic.SNIPPETS + django.SNIPPETS + sql.SNIPPETS
+
+ContextFinder = Callable[[str, int, int, str], "SnippetContext | None"]
+"""`(text, start, end, language)` → the completion context, where `[start, end)` is the word
+being typed (see `completion_context`)."""
+
+TOOL_CONTEXTS: dict[str, ContextFinder] = {}
+"""Tool → the context finder of its snippet module, for the tools beyond Alembic, Django and
+the SQL runners (Rails, Laravel, Knex, TypeORM, Sequelize, Liquibase)."""
 
 TOOL_ALIASES = {"flask-migrate": "alembic"}
 """Tools that write the same files as another tool."""

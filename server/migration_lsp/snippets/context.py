@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from migration_lsp.snippets.catalog import TOOL_ALIASES
+from migration_lsp.snippets.catalog import TOOL_ALIASES, TOOL_CONTEXTS
 from migration_lsp.snippets.model import SQL_TOOLS, SnippetContext
 
 _WORD_BEFORE = re.compile(r"[A-Za-z_][\w-]*\Z")
@@ -40,6 +40,9 @@ def completion_context(text: str, offset: int, tool: str, language: str) -> Snip
     tool = TOOL_ALIASES.get(tool, tool)
     offset = max(0, min(offset, len(text)))
     start, end = word_range(text, offset)
+    finder = TOOL_CONTEXTS.get(tool)
+    if finder is not None:
+        return finder(text, start, end, language)
     if language == "python" and tool == "alembic":
         return _alembic(text, start, end)
     if language == "python" and tool == "django":

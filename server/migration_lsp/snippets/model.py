@@ -20,7 +20,8 @@ CONTEXTS: tuple[SnippetContext, ...] = ("file", "step", "statement")
 
 SQL_TOOLS: tuple[str, ...] = ("flyway", "prisma", "golang-migrate", "dbmate", "goose", "sql")
 PYTHON_TOOLS: tuple[str, ...] = ("alembic", "django")
-TOOLS: tuple[str, ...] = PYTHON_TOOLS + SQL_TOOLS
+OTHER_TOOLS: tuple[str, ...] = ("rails", "laravel", "knex", "typeorm", "sequelize", "liquibase")
+TOOLS: tuple[str, ...] = PYTHON_TOOLS + SQL_TOOLS + OTHER_TOOLS
 
 PG = frozenset({"postgresql"})
 MYSQL = frozenset({"mysql"})

@@ -1,0 +1,157 @@
+"""String literals of Ruby, PHP and JS/TS (tree-sitter nodes) → value + document positions.
+
+The SQL in `execute "..."`, `DB::statement('...')` or `` knex.raw(`...`) `` is checked as SQL and
+reported on the exact characters inside the literal, so every character of the decoded value
+keeps the document offset it came from. Interpolations (`#{x}`, `{$x}`, `${x}`) become a
+placeholder (the variable's name when it is a plain name), and mark the string as formatted.
+
+Each grammar names its parts differently; the caller says which node types are literal text,
+escapes and interpolations (see `RUBY`, `PHP`, `JS` below).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from tree_sitter import Node
+
+from migration_lsp.parse.pystrings import PLACEHOLDER
+from migration_lsp.parse.treesitter import TreeSource
+
+Part = Literal["text", "escape", "interpolation", "descend", "skip"]
+
+
+@dataclass(frozen=True, slots=True)
+class StringGrammar:
+    text: frozenset[str]
+    escape: frozenset[str]
+    interpolation: frozenset[str]
+    descend: frozenset[str] = frozenset()
+    raw_escapes: frozenset[str] = frozenset()
+    """Node types of single-quoted literals, where only `\\\\` and the quote are escapes."""
+
+    def part(self, node: Node) -> Part:
+        kind = node.type
+        if kind in self.text:
+            return "text"
+        if kind in self.escape:
+            return "escape"
+        if kind in self.interpolation:
+            return "interpolation"
+        if kind in self.descend:
+            return "descend"
+        return "skip"
+
+
+RUBY = StringGrammar(
+    text=frozenset({"string_content", "heredoc_content"}),
+    escape=frozenset({"escape_sequence"}),
+    interpolation=frozenset({"interpolation"}),
+    descend=frozenset({"heredoc_body"}),
+)
+PHP = StringGrammar(
+    text=frozenset({"string_content", "string_value", "nowdoc_string", "heredoc_body_text"}),
+    escape=frozenset({"escape_sequence"}),
+    interpolation=frozenset(
+        {
+            "variable_name",
+            "member_access_expression",
+            "subscript_expression",
+            "dynamic_variable_name",
+        }
+    ),
+    descend=frozenset({"heredoc_body", "nowdoc_body"}),
+)
+JS = StringGrammar(
+    text=frozenset({"string_fragment"}),
+    escape=frozenset({"escape_sequence"}),
+    interpolation=frozenset({"template_substitution"}),
+)
+
+
+@dataclass(slots=True)
+class HostString:
+    value: str
+    positions: list[int]
+    """`positions[i]`: document offset of `value[i]`; one more entry: the offset after the end."""
+    formatted: bool
+    """Built with interpolation: the placeholders stand for values known only at run time."""
+
+
+def decode(source: TreeSource, node: Node, grammar: StringGrammar) -> HostString:
+    """The value of the string literal `node`, with positions (see module docstring)."""
+    value: list[str] = []
+    positions: list[int] = []
+    formatted = False
+    end = source.span(node).end
+
+    def visit(parent: Node) -> None:
+        nonlocal formatted, end
+        for child in parent.children:
+            part = grammar.part(child)
+            if part == "skip":
+                continue
+            span = source.span(child)
+            if part == "descend":
+                visit(child)
+            elif part == "text":
+                text = source.text[span.start : span.end]
+                value.append(text)
+                positions.extend(range(span.start, span.end))
+            elif part == "escape":
+                decoded = unescape(source.text[span.start : span.end])
+                value.append(decoded)
+                positions.extend([span.start] * len(decoded))
+            else:
+                formatted = True
+                name = _interpolated_name(source.text[span.start : span.end])
+                value.append(name)
+                positions.extend([span.start] * len(name))
+            end = span.end
+
+    visit(node)
+    positions.append(end)
+    return HostString("".join(value), positions, formatted)
+
+
+def _interpolated_name(text: str) -> str:
+    inner = text.strip().lstrip("#$").strip("{}").strip().lstrip("$").strip()
+    return inner if inner.isidentifier() else PLACEHOLDER
+
+
+_SIMPLE = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "0": "\0",
+    "e": "\x1b",
+    "a": "\a",
+    "s": " ",
+}
+
+
+def unescape(text: str) -> str:
+    """One escape sequence as the common C-family languages read it (`\\n`, `\\x41`,
+    `\\u00e9`, `\\u{1F600}`, a line continuation); an unknown one stands for its character."""
+    if not text.startswith("\\") or len(text) < 2:
+        return text
+    body = text[1:]
+    first = body[0]
+    if first in "\r\n":
+        return ""
+    try:
+        if first == "x" and len(body) > 1:
+            return chr(int(body[1:], 16))
+        if first == "u" and len(body) > 1:
+            return chr(int(body[1:].strip("{}"), 16))
+        if first in "01234567" and len(body) > 1:
+            return chr(int(body, 8))
+    except ValueError:
+        return body
+    if len(body) == 1:
+        return _SIMPLE.get(first, first)
+    return body

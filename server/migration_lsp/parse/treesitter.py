@@ -1,0 +1,138 @@
+"""Tree-sitter for the migration languages Python's `ast` cannot read: Ruby, PHP, JS/TS, XML.
+
+Why tree-sitter: one small, pinned wheel per grammar (no compiler, no Node or Ruby on the
+machine), exact byte ranges for every node, and error recovery, so a half-typed migration still
+yields a tree whose intact parts can be checked. It never evaluates anything: XML entities are
+nodes, not expansions, and no DTD is ever fetched.
+
+Offsets: tree-sitter counts UTF-8 bytes; the engine counts code points. `TreeSource.offset`
+converts, for free on ASCII text.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Literal
+
+from tree_sitter import Language, Node, Parser, Tree
+
+from migration_lsp.model import ParseProblem
+from migration_lsp.text import LineIndex, Span
+
+Grammar = Literal["ruby", "php", "javascript", "typescript", "tsx", "xml"]
+
+
+def _loader(grammar: Grammar) -> Callable[[], object]:
+    if grammar == "ruby":
+        import tree_sitter_ruby
+
+        return tree_sitter_ruby.language
+    if grammar == "php":
+        import tree_sitter_php
+
+        return tree_sitter_php.language_php
+    if grammar == "javascript":
+        import tree_sitter_javascript
+
+        return tree_sitter_javascript.language
+    if grammar in ("typescript", "tsx"):
+        import tree_sitter_typescript
+
+        if grammar == "tsx":
+            return tree_sitter_typescript.language_tsx
+        return tree_sitter_typescript.language_typescript
+    import tree_sitter_xml
+
+    return tree_sitter_xml.language_xml
+
+
+@cache
+def language(grammar: Grammar) -> Language:
+    return Language(_loader(grammar)())
+
+
+_local = threading.local()
+
+
+def parser(grammar: Grammar) -> Parser:
+    """A parser for `grammar`, one per thread (diagnostics are computed in worker threads)."""
+    parsers: dict[str, Parser] | None = getattr(_local, "parsers", None)
+    if parsers is None:
+        parsers = _local.parsers = {}
+    found = parsers.get(grammar)
+    if found is None:
+        found = parsers[grammar] = Parser(language(grammar))
+    return found
+
+
+class TreeSource:
+    """One document parsed with a grammar: the tree, and node positions as code-point spans."""
+
+    __slots__ = ("_ascii", "data", "grammar", "lines", "text", "tree")
+
+    def __init__(self, text: str, grammar: Grammar) -> None:
+        self.text = text
+        self.grammar = grammar
+        self.data = text.encode("utf-8", errors="surrogatepass")
+        self.tree: Tree = parser(grammar).parse(self.data)
+        self.lines = LineIndex(text)
+        self._ascii = len(self.data) == len(text)
+
+    @property
+    def root(self) -> Node:
+        return self.tree.root_node
+
+    def offset(self, byte: int, point: tuple[int, int] | None = None) -> int:
+        """Code-point offset of a byte offset (pass the node's point when known: cheaper)."""
+        if self._ascii:
+            return byte
+        if point is not None:
+            return self.lines.offset_from_utf8(point[0], point[1])
+        return len(self.data[:byte].decode("utf-8", errors="replace"))
+
+    def span(self, node: Node) -> Span:
+        return Span(
+            self.offset(node.start_byte, node.start_point),
+            self.offset(node.end_byte, node.end_point),
+        )
+
+    def node_text(self, node: Node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+    def problems(self, limit: int = 1) -> list[ParseProblem]:
+        """The first syntax errors of the tree, as the parse problems the engine reports."""
+        if not self.root.has_error:
+            return []
+        found: list[ParseProblem] = []
+        for node in walk(self.root, lambda n: n.has_error):
+            if node.is_missing:
+                message = f"Syntax error: missing `{node.type}`"
+            elif node.is_error:
+                snippet = self.node_text(node).strip().split("\n", 1)[0][:40]
+                message = f"Syntax error: unexpected `{snippet}`" if snippet else "Syntax error"
+            else:
+                continue
+            span = self.span(node)
+            if span.end == span.start:
+                span = Span(span.start, min(span.start + 1, len(self.text)))
+            found.append(ParseProblem(span=span, message=message))
+            if len(found) >= limit:
+                break
+        return found
+
+
+def walk(node: Node, descend: Callable[[Node], bool] | None = None) -> Iterator[Node]:
+    """Nodes in document order, `node` first; children are visited only where `descend(n)`."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if descend is None or descend(current):
+            stack.extend(reversed(current.children))
+
+
+def named_children(node: Node) -> list[Node]:
+    """Named children without comments (grammars put comments anywhere)."""
+    return [c for c in node.named_children if c.type != "comment"]
