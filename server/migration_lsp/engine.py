@@ -207,7 +207,7 @@ class Workspace:
                     result.notes.append(f"{path}: no migration project found")
                 for project in projects:
                     result.projects.append(project)
-                    for file in project.migration_files():
+                    for file in project.migration_files() + project.misnamed_files():
                         if inside is None or inside in file.resolve().parents:
                             self._check_file(file, project, result, skipped, seen)
             elif path.exists():
@@ -307,17 +307,35 @@ class Workspace:
         return state
 
 
+_CONTENT_HINTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    ((".py",), "class Migration(", "django"),
+    ((".py",), "def upgrade(", "alembic"),
+    ((".rb",), "ActiveRecord::Migration", "rails"),
+    ((".php",), "extends Migration", "laravel"),
+    ((".js", ".ts", ".cjs", ".mjs"), "MigrationInterface", "typeorm"),
+    ((".js", ".ts", ".cjs", ".mjs"), "queryRunner", "typeorm"),
+    ((".js", ".ts", ".cjs", ".mjs"), "queryInterface", "sequelize"),
+    ((".js", ".ts", ".cjs", ".mjs"), "knex", "knex"),
+    ((".xml", ".yaml", ".yml", ".json"), "databaseChangeLog", "liquibase"),
+    ((".sql",), "--liquibase formatted sql", "liquibase"),
+)
+"""(suffixes, text the file contains, tool): how a lone file shows its tool, first match wins."""
+
+
 def _guess_project(path: Path) -> Project | None:
-    """A lone file outside any detected project: judge by its content."""
-    if path.suffix == ".sql":
+    """A lone file outside any detected project: judge by its content (read, never run)."""
+    suffix = path.suffix.lower()
+    candidates = [(marker, tool) for suffixes, marker, tool in _CONTENT_HINTS if suffix in suffixes]
+    if not candidates:
+        return None
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            head = handle.read(20000)
+    except OSError:
+        return None
+    for marker, tool in candidates:
+        if marker in head:
+            return Project(tool=tool, root=path.parent, migration_dirs=[path.parent])
+    if suffix == ".sql":
         return Project(tool="sql", root=path.parent, migration_dirs=[path.parent])
-    if path.suffix == ".py":
-        try:
-            head = path.read_text(encoding="utf-8", errors="replace")[:20000]
-        except OSError:
-            return None
-        if "class Migration(" in head:
-            return Project(tool="django", root=path.parent, migration_dirs=[path.parent])
-        if "def upgrade(" in head:
-            return Project(tool="alembic", root=path.parent, migration_dirs=[path.parent])
     return None

@@ -19,7 +19,7 @@ from migration_lsp.rules.registry import BY_ID, UNUSED_IGNORE
 from migration_lsp.text import LineIndex, Span
 
 _DIRECTIVE = re.compile(
-    r"(?:#|--|//|/\*)[ \t]*migration-lsp:[ \t]*(?P<kind>ignore-file|ignore)\b"
+    r"(?:#|--|//|/\*|<!--)[ \t]*migration-lsp:[ \t]*(?P<kind>ignore-file|ignore)\b"
     r"(?:\[(?P<ids>[^\]\n]*)\])?"
 )
 
@@ -146,7 +146,9 @@ _COMMENT_PREFIX = {
     "php": "//",
     "prisma": "//",
     "json": "//",
+    "xml": "<!--",
 }
+_COMMENT_SUFFIX = {"xml": " -->"}
 
 
 def ignore_edit(migration: Migration, rule: str, span: Span, whole_file: bool) -> Edit:
@@ -163,7 +165,13 @@ def ignore_edit(migration: Migration, rule: str, span: Span, whole_file: bool) -
         while line < lines.line_count and _is_header_line(lines.line_text(line), line):
             line += 1
         at = lines.line_start(line)
-        return Edit(Span(at, at), f"{prefix} migration-lsp: ignore-file[{rule}]{_eol(text)}")
+        if migration.language == "xml" and text.startswith("<?xml"):
+            line = 1  # the XML declaration must stay first
+            at = lines.line_start(line)
+        suffix = _COMMENT_SUFFIX.get(migration.language, "")
+        return Edit(
+            Span(at, at), f"{prefix} migration-lsp: ignore-file[{rule}]{suffix}{_eol(text)}"
+        )
     line = lines.position(span.start)[0]
     for directive in existing:
         if not directive.whole_file and lines.position(directive.span.start)[0] == line:
@@ -171,7 +179,8 @@ def ignore_edit(migration: Migration, rule: str, span: Span, whole_file: bool) -
     if migration.language == "python" and _line_ends_in_string(text, lines, line):
         prefix = "--"  # the line ends inside a multi-line SQL string: an SQL comment there
     end = lines.line_start(line) + len(lines.line_text(line))
-    return Edit(Span(end, end), f"  {prefix} migration-lsp: ignore[{rule}]")
+    suffix = _COMMENT_SUFFIX.get(migration.language, "")
+    return Edit(Span(end, end), f"  {prefix} migration-lsp: ignore[{rule}]{suffix}")
 
 
 def _add_id(text: str, directive: Directive, rule: str) -> Edit:

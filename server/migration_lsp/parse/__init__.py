@@ -35,7 +35,18 @@ def parse_migration(
     return migration
 
 
-_RUNNER_KEYS = frozenset({"lock_timeout", "transactional_ddl", "transaction_per_migration"})
+_RUNNER_KEYS = frozenset(
+    {
+        "lock_timeout",
+        "transactional_ddl",
+        "transaction_per_migration",
+        # Flyway's naming settings, for invalid-migration-filename
+        "sqlMigrationPrefix",
+        "undoSqlMigrationPrefix",
+        "repeatableSqlMigrationPrefix",
+        "sqlMigrationSeparator",
+    }
+)
 
 
 def _parse(

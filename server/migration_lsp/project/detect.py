@@ -125,6 +125,11 @@ def _flyway_patterns(settings: dict[str, Any]) -> tuple[re.Pattern[str], ...]:
 _FLYWAY_DEFAULT = _flyway_patterns({})
 
 
+def flyway_name_ok(name: str, settings: dict[str, Any]) -> bool:
+    """Whether Flyway picks up `name` as a migration, under the project's naming settings."""
+    return _is_flyway_name(name, _flyway_patterns(settings))
+
+
 def _is_flyway_name(name: str, patterns: Sequence[re.Pattern[str]] = _FLYWAY_DEFAULT) -> bool:
     return any(p.match(name) for p in patterns)
 
@@ -166,6 +171,19 @@ class Project:
     def migration_files(self) -> list[Path]:
         """The project's migration files, sorted (by path)."""
         return sorted(set(_migration_files(self)))
+
+    def misnamed_files(self) -> list[Path]:
+        """SQL files in the migration folders of a tool that picks its migrations by name
+        (Flyway, golang-migrate) whose name it will not accept: the tool skips them silently,
+        so they are checked too and `invalid-migration-filename` says why."""
+        if self.tool not in ("flyway", "golang-migrate"):
+            return []
+        found: set[Path] = set()
+        for d in self.migration_dirs:
+            for f in _scan(d, self.tool == "flyway"):
+                if f.name.lower().endswith(".sql") and not self.is_migration_file(f):
+                    found.add(f)
+        return sorted(found)
 
     def is_migration_file(self, path: Path) -> bool:
         """Whether `path` (which need not exist yet) is one of this project's migrations,

@@ -10,6 +10,7 @@ from migration_lsp.rules import (
     destructive,
     locks,
     meta,
+    naming,
     postgres,
     reversibility,
 )
@@ -54,6 +55,7 @@ RULES: tuple[Rule, ...] = (
     # schema design
     *design.RULES,
     # the file itself
+    naming.invalid_migration_filename,
     meta.migration_parse_error,
     meta.unused_ignore,
 )
