@@ -11,6 +11,20 @@ from typing import Any
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 
+LANGUAGE_IDS = {
+    ".sql": "sql",
+    ".rb": "ruby",
+    ".php": "php",
+    ".js": "javascript",
+    ".ts": "typescript",
+    ".xml": "xml",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+    ".prisma": "prisma",
+}
+"""The language ids VS Code sends for each file type."""
+
 
 class Editor:
     """A thin driver over the pytest-lsp client, the way an editor uses the server."""
@@ -41,7 +55,7 @@ class Editor:
         uri = self.uri(relative)
         if text is None:
             text = (self.root / relative).read_text(encoding="utf-8")
-        language = "sql" if relative.endswith(".sql") else "python"
+        language = LANGUAGE_IDS.get(Path(relative).suffix, "python")
         self.versions[uri] = 1
         self.texts[uri] = text
         self.client.text_document_did_open(

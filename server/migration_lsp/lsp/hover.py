@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from migration_lsp.guide.parse import Guide
     from migration_lsp.lsp.server import MigrationServer
     from migration_lsp.lsp.session import Document
+    from migration_lsp.project.detect import Project
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
@@ -75,6 +76,10 @@ def hover_text(server: MigrationServer, document: Document, offset: int) -> str 
     if word is not None and word[0] in BY_ID:  # a rule id, e.g. in an ignore comment
         parts = [p for p in (rule_doc(word[0]), section(topic_for_rule(word[0]))) if p]
         return "\n\n---\n\n".join(parts) if parts else None
+    if word is not None and document.project is not None and document.project.tool == "prisma":
+        model_doc = prisma_model_markdown(document.project, word[0])
+        if model_doc:
+            return model_doc
     migration = document.analysis.migration
     if migration is not None:
         around = [op for op in migration.operations if op.span.start <= offset <= op.span.end]
@@ -88,6 +93,28 @@ def hover_text(server: MigrationServer, document: Document, offset: int) -> str 
         if topics:
             return section(topics)
     return None
+
+
+def prisma_model_markdown(project: Project, table: str) -> str | None:
+    """The Prisma model stored in `table`, as written in the schema, with where it is."""
+    from migration_lsp.project.prisma import model_for_table
+
+    found = model_for_table(project, table)
+    if found is None:
+        return None
+    file, model = found
+    line = file.text.count("\n", 0, model.span.start) + 1
+    source = file.text[model.span.start : model.span.end].splitlines()
+    if len(source) > 40:
+        source = [*source[:40], "  ..."]
+    body = "\n".join(source)
+    try:
+        where = file.path.relative_to(project.root).as_posix()
+    except ValueError:
+        where = str(file.path)
+    mapped = f" (table `{model.table}`)" if model.table != model.name else ""
+    title = f"**Prisma {model.kind} `{model.name}`**{mapped}, `{where}:{line}`"
+    return f"{title}\n\n```prisma\n{body}\n```"
 
 
 def register(server: MigrationServer) -> None:

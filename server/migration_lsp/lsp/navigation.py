@@ -28,6 +28,8 @@ def definition(document: Document, offset: int) -> lsp.Location | None:
     line_end = text.find("\n", offset)
     line = text[line_start : len(text) if line_end == -1 else line_end]
     column = offset - line_start
+    if project.tool == "prisma":
+        return _prisma_model(document, offset)
     target = None
     if project.tool == "django":
         for match in _DJANGO_PAIR.finditer(line):
@@ -41,6 +43,31 @@ def definition(document: Document, offset: int) -> lsp.Location | None:
         return None
     position = lsp.Position(line=target.line, character=0)
     return lsp.Location(uri=target.path.as_uri(), range=lsp.Range(start=position, end=position))
+
+
+def _prisma_model(document: Document, offset: int) -> lsp.Location | None:
+    """From a table name in a Prisma migration to the model that Prisma stores there."""
+    from migration_lsp.project.prisma import model_for_table
+
+    assert document.project is not None
+    text = document.text
+    start = offset
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    end = offset
+    while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+        end += 1
+    if start == end:
+        return None
+    found = model_for_table(document.project, text[start:end])
+    if found is None:
+        return None
+    file, model = found
+    line = file.text.count("\n", 0, model.name_span.start)
+    column = model.name_span.start - (file.text.rfind("\n", 0, model.name_span.start) + 1)
+    begin = lsp.Position(line=line, character=column)
+    finish = lsp.Position(line=line, character=column + len(model.name))
+    return lsp.Location(uri=file.path.as_uri(), range=lsp.Range(start=begin, end=finish))
 
 
 def _describe(op: model.Operation) -> tuple[str, lsp.SymbolKind]:

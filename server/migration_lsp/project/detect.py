@@ -930,17 +930,16 @@ class _Detector:
 
     def _prisma_dialect(self, project: Project, *, schema: Path | None, migrations: Path) -> None:
         if schema is not None:
-            text = read_text(schema)
-            for block in re.finditer(r"datasource\s+\w+\s*\{(.*?)\}", text, re.S):
-                match = re.search(r"^\s*provider\s*=\s*\"([^\"]+)\"", block.group(1), re.M)
-                if match:
-                    provider = match.group(1)
-                    project.settings.setdefault("provider", provider)
-                    found = dl.normalize(provider)
-                    if found is not None:
-                        source = f"{_rel(schema, project.root)} datasource provider"
-                        self.set_dialect(project, _Hit(found, source, schema))
-                        return
+            from migration_lsp.parse.prisma_schema import parse_schema
+
+            provider = parse_schema(read_text(schema)).provider
+            if provider:
+                project.settings.setdefault("provider", provider)
+                found = dl.normalize(provider)
+                if found is not None:
+                    source = f"{_rel(schema, project.root)} datasource provider"
+                    self.set_dialect(project, _Hit(found, source, schema))
+                    return
         lock = migrations / "migration_lock.toml"
         if self.ws.has_file(migrations, "migration_lock.toml"):
             data = load_toml(read_text(lock)) or {}
