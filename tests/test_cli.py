@@ -162,9 +162,14 @@ def test_rules_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
     """The installed entry point, as CI calls it, with the exit code CI reads."""
+    base = revision("1a2b3c4d5e6f", "def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n")
+    base = base.replace("down_revision = '1a2b3c4d5e6f'", "down_revision = None")
     alembic_project(
         tmp_path,
-        {"b2_drop.py": revision("b2", "def upgrade():\n    op.drop_column('users', 'nick')\n")},
+        {
+            "1a2b3c4d5e6f_base.py": base,
+            "b2_drop.py": revision("b2", "def upgrade():\n    op.drop_column('users', 'nick')\n"),
+        },
     )
     script = Path(sys.executable).with_name("migration-lsp")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "migration_lsp"]

@@ -856,7 +856,8 @@ def test_alter_field_without_earlier_state_is_quiet() -> None:
 
 def test_alter_field_without_earlier_migration_file_in_workspace_is_quiet(tmp_path: Path) -> None:
     django_app(tmp_path, {"0002_order_note_required.py": django(NOTE_NOT_NULL)})
-    result = Workspace().check([tmp_path])
+    # the missing 0001 is a history problem of its own; AlterField must not guess a change
+    result = Workspace(ignore=["missing-parent-revision"]).check([tmp_path])
     assert result.files_checked == 1
     assert on_disk(result.findings, result.texts) == []
 

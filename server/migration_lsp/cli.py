@@ -18,6 +18,7 @@ from migration_lsp.project.detect import Project, detect_projects
 from migration_lsp.rules.registry import BY_ID, RULES
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+GRAPH_FORMATS = ("text", "json", "mermaid", "dot")
 
 
 def _id_list(value: str) -> list[str]:
@@ -57,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
     detect.add_argument("--format", choices=("text", "json"), default="text")
 
+    graph = commands.add_parser("graph", help="print each project's migration history")
+    graph.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
+    graph.add_argument("--format", choices=GRAPH_FORMATS, default="text")
+
     rules = commands.add_parser("rules", help="list the rules")
     rules.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -78,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "detect":
             return _detect(args)
+        if args.command == "graph":
+            return _graph(args)
         if args.command == "rules":
             return _rules(args)
         if args.command == "serve":
@@ -130,6 +137,37 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_OK
     serious = any(f.severity >= Severity.WARNING for f in result.findings)
     return EXIT_FINDINGS if serious else EXIT_OK
+
+
+def _graph(args: argparse.Namespace) -> int:
+    """The history of every project under PATH, with the history rules' findings marked."""
+    import os
+
+    from migration_lsp.history.render import ProjectGraph, render
+    from migration_lsp.rules.registry import RULES
+
+    history_rules = [r.id for r in RULES if r.category == "history"]
+    if not args.path.exists():
+        raise ConfigError(f"no such file or directory: {args.path}")
+    workspace = Workspace(select=history_rules)
+    result = workspace.check([args.path])
+    graphs: list[ProjectGraph] = []
+    seen: set[tuple[str, Path]] = set()
+    for project in result.projects:
+        if (project.tool, project.root) in seen:
+            continue
+        seen.add((project.tool, project.root))
+        graphs.append(ProjectGraph(workspace.history(project)))
+    for finding in result.findings:
+        key = (os.path.abspath(finding.path), finding.start[0])
+        for graph in graphs:
+            if any(os.path.abspath(n.path) == key[0] for n in graph.history.nodes):
+                graph.problems.setdefault(key, []).append(finding)
+    if not graphs:
+        print(f"migration-lsp: {args.path}: no migration project found", file=sys.stderr)
+        return EXIT_OK
+    sys.stdout.write(render(graphs, args.format))
+    return EXIT_OK
 
 
 def relative_path(path: Path, base: Path) -> str:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migration_lsp import suppress
 from migration_lsp.findings import Finding
@@ -27,6 +27,10 @@ from migration_lsp.project.detect import (
 from migration_lsp.rules.base import Context
 from migration_lsp.rules.registry import BY_ID, PARSE_ERROR, RULES
 from migration_lsp.text import LineIndex, Span
+
+if TYPE_CHECKING:
+    from migration_lsp.history.git import AppliedIndex
+    from migration_lsp.history.graph import History
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +60,25 @@ def decode(data: bytes) -> tuple[str, ParseProblem | None]:
         )
 
 
-def analyse(migration: Migration, config: Config) -> list[Finding]:
-    """Run every enabled rule on one parsed migration."""
+def analyse(
+    migration: Migration,
+    config: Config,
+    *,
+    history: History | None = None,
+    applied: AppliedIndex | None = None,
+) -> list[Finding]:
+    """Run every enabled rule on one parsed migration (`history`/`applied`: the project's
+    revision graph and what the default branch applied, for the history rules)."""
     dialect = config.dialect or migration.dialect or "postgresql"
     enabled = config.enabled_rules()
-    context = Context(migration, dialect, config.check_downgrade, config.postgres_version)
+    context = Context(
+        migration,
+        dialect,
+        config.check_downgrade,
+        config.postgres_version,
+        history=history,
+        applied=applied,
+    )
     findings: list[Finding] = []
     for rule in RULES:
         if rule.id not in enabled or not rule.applies_to(dialect):
@@ -107,6 +125,8 @@ def analyse_document(
     *,
     problem: ParseProblem | None = None,
     settings: dict[str, Any] | None = None,
+    history: History | None = None,
+    applied: AppliedIndex | None = None,
 ) -> Analysis:
     """Parse and check one file's text (as read from disk or from an editor buffer)."""
     if len(text) > config.max_file_size:
@@ -127,7 +147,7 @@ def analyse_document(
         if parsed is None:
             return Analysis(None, [])
         migration = parsed
-    return Analysis(migration, analyse(migration, config))
+    return Analysis(migration, analyse(migration, config, history=history, applied=applied))
 
 
 def oversized(path: str, size: int, config: Config) -> Finding:
@@ -183,6 +203,16 @@ class Workspace:
         self.root = root
         self._configs: dict[Path | None, Config] = {}
         self._django_states: dict[tuple[Path, str | None], tuple[list[str], Any]] = {}
+        self._histories: dict[tuple[str, Path], History] = {}
+
+    def history(self, project: Project) -> History:
+        """The project's revision graph from the files on disk, built once per check."""
+        from migration_lsp.history.graph import build_history
+
+        key = (project.tool, project.root)
+        if key not in self._histories:
+            self._histories[key] = build_history(project)
+        return self._histories[key]
 
     def config_for(self, path: Path) -> Config:
         """The configuration that applies to `path`; raises `ConfigError`."""
@@ -277,7 +307,15 @@ class Workspace:
                     autofix.write(fixed, bom=data.startswith(b"\xef\xbb\xbf"))
                     text = fixed.after
         result.texts[name] = text
-        analysis = analyse_document(name, text, project, config, problem=problem, settings=settings)
+        analysis = analyse_document(
+            name,
+            text,
+            project,
+            config,
+            problem=problem,
+            settings=settings,
+            history=self.history(project),
+        )
         result.findings.extend(analysis.findings)
 
     def django_state(self, path: Path, dialect: str | None) -> Any:

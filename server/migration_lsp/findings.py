@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 from migration_lsp.model import Severity
 from migration_lsp.text import Span
@@ -59,6 +60,8 @@ class Finding:
     end: tuple[int, int] = (0, 0)
     scope: Span | None = None
     """The whole operation the finding is about; ignore comments anywhere on it apply."""
+    data: dict[str, Any] = field(default_factory=dict)
+    """Facts the rule judged that its fix needs (the other heads of a multiple-heads finding)."""
 
     @property
     def url(self) -> str:

@@ -23,6 +23,7 @@ from .base import Builder
 from .concurrently import enum_outside_transaction, run_outside_transaction, use_concurrently
 from .constraints import CONSTRAINT_BUILDERS, CONSTRAINT_FIX_NAMES
 from .downgrade import add_downgrade, complete_downgrade
+from .merge import MERGE_BUILDERS, MERGE_FIX_NAMES
 from .pycode import PYCODE_BUILDERS, PYCODE_FIX_NAMES
 from .statements import STATEMENT_BUILDERS, STATEMENT_FIX_NAMES
 from .text import apply_edits
@@ -53,6 +54,7 @@ BUILDERS: dict[str, Builder] = {
     **CONSTRAINT_BUILDERS,
     **TIMEOUT_BUILDERS,
     **STATEMENT_BUILDERS,
+    **MERGE_BUILDERS,
 }
 """Rule id → the builder of its quick fix."""
 
@@ -68,6 +70,7 @@ FIX_NAMES: dict[str, str] = {
     **CONSTRAINT_FIX_NAMES,
     **TIMEOUT_FIX_NAMES,
     **STATEMENT_FIX_NAMES,
+    **MERGE_FIX_NAMES,
 }
 """Rule id → the fix name the rule declares (`Rule.fix`), for the rules that have a builder."""
 

@@ -76,6 +76,11 @@ def hover_text(server: MigrationServer, document: Document, offset: int) -> str 
     if word is not None and word[0] in BY_ID:  # a rule id, e.g. in an ignore comment
         parts = [p for p in (rule_doc(word[0]), section(topic_for_rule(word[0]))) if p]
         return "\n\n---\n\n".join(parts) if parts else None
+    from migration_lsp.lsp.history import hover as revision_hover
+
+    revision = revision_hover(server, document, offset)
+    if revision:
+        return revision
     if word is not None and document.project is not None and document.project.tool == "prisma":
         model_doc = prisma_model_markdown(document.project, word[0])
         if model_doc:

@@ -18,7 +18,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from migration_lsp import __version__
-from migration_lsp.lsp import actions, completion, hover, navigation
+from migration_lsp.lsp import actions, completion, history, hover, navigation
 from migration_lsp.lsp.convert import SOURCE, Positions, diagnostic
 from migration_lsp.lsp.session import Document, Session
 from migration_lsp.text import LineIndex
@@ -118,8 +118,12 @@ class MigrationServer(LanguageServer):
         if delay:
             await asyncio.sleep(delay)
         document = await self.analyse(uri)
-        if document is None or document.project is None or self.pull:
+        if document is None or document.project is None:
             return  # nothing is ever published for files that are not migrations
+        if self.session.history_changed(document):
+            self.relint_project(document)
+        if self.pull:
+            return
         self.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(
                 uri=uri, version=document.version, diagnostics=self.diagnostics(document)
@@ -139,6 +143,20 @@ class MigrationServer(LanguageServer):
             self._pending.pop(uri, None)
         if not task.cancelled() and task.exception() is not None:
             log.error("linting %s failed", uri, exc_info=task.exception())
+
+    def relint_project(self, changed: Document) -> None:
+        """A document changed the ids it declares or points at: the history findings of the
+        project's other open files may have changed too (a second head, a fixed parent)."""
+        if changed.project is None:
+            return
+        if self.pull:
+            refresh = self.client_capabilities.workspace
+            if refresh and refresh.diagnostics and refresh.diagnostics.refresh_support:
+                self.workspace_diagnostic_refresh(None)
+            return
+        for other in self.session.open_documents(changed.project):
+            if other.uri != changed.uri:
+                self.schedule(other.uri)
 
     def relint_all(self) -> None:
         """After configuration or workspace changes: every open document again."""
@@ -340,6 +358,7 @@ def create_server() -> MigrationServer:
     hover.register(server)
     completion.register(server)
     navigation.register(server)
+    history.register(server)
     return server
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from migration_lsp.engine import Analysis, Workspace, analyse_document, decode
 from migration_lsp.findings import Finding
+from migration_lsp.history.graph import History
 from migration_lsp.model import Severity
 from migration_lsp.project.config import Config, ConfigError
 from migration_lsp.project.detect import Project, detect_projects
@@ -55,6 +56,8 @@ class Document:
     generation: int = 0
     config_error: str | None = None
     """A broken configuration file or setting that applies to this document (defaults used)."""
+    history_key: object = None
+    """The state of the project's history the analysis saw (see `Session.history_key`)."""
 
 
 class Session:
@@ -69,6 +72,8 @@ class Session:
         """Bumped whenever configuration or detection changes: older analyses are stale."""
         self._documents: dict[str, Document] = {}
         self._lock = threading.Lock()
+        self._histories: dict[tuple[str, Path], tuple[object, History]] = {}
+        self._signatures: dict[tuple[str, Path], frozenset[tuple[str, str, tuple[str, ...]]]] = {}
 
     # ------------------------------------------------------------------ workspace
 
@@ -143,6 +148,10 @@ class Session:
             and cached.version == version
             and cached.text == text
             and cached.generation == generation
+            and (
+                cached.project is None
+                or cached.history_key == self.history_key(cached.project, (path, text))
+            )
         ):
             return cached
         project = self.project_for(path)
@@ -156,10 +165,71 @@ class Session:
             else:
                 analysis = self._analyse(path, text, project, config)
         document = Document(uri, path, version, text, analysis, project, generation, error)
+        if project is not None:
+            document.history_key = self.history_key(project, (path, text))
         with self._lock:
             if generation == self.generation:  # configuration did not change meanwhile
                 self._documents[uri] = document
         return document
+
+    # ------------------------------------------------------------------ history
+
+    def buffers(self, project: Project, current: tuple[Path, str] | None = None) -> dict[Path, str]:
+        """The open editor texts of `project`'s migration files (`current`: the document
+        being analysed, whose newest text is not cached yet)."""
+        with self._lock:
+            documents = list(self._documents.values())
+        found = {d.path: d.text for d in documents if d.project is project}
+        if current is not None:
+            found[current[0]] = current[1]
+        return found
+
+    def history(self, project: Project, current: tuple[Path, str] | None = None) -> History:
+        """The project's revision graph, open buffers taking the place of the saved files;
+        rebuilt when a buffer or the workspace (a watched-file event) changes."""
+        from migration_lsp.history.graph import build_history
+
+        buffers = self.buffers(project, current)
+        signature = self._signature(buffers)
+        key = (project.tool, project.root)
+        with self._lock:
+            cached = self._histories.get(key)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        history = build_history(project, buffers)
+        with self._lock:
+            self._histories[key] = (signature, history)
+        return history
+
+    def _signature(self, buffers: dict[Path, str]) -> object:
+        return (self.generation, frozenset((p, hash(t)) for p, t in buffers.items()))
+
+    def history_key(self, project: Project, current: tuple[Path, str] | None = None) -> object:
+        """Changes whenever the project's history may have: another open migration of the
+        project was edited, or files changed on disk (a watched-file event)."""
+        return self._signature(self.buffers(project, current))
+
+    def history_changed(self, document: Document) -> bool:
+        """Whether the project's graph (ids, parents) changed since the last check: then the
+        other open files of the project need their diagnostics again (a second head, a
+        merge, a fixed parent)."""
+        project = document.project
+        if project is None:
+            return False
+        history = self.history(project)
+        signature = frozenset(
+            (str(n.path), n.id, tuple(r.id for r in n.parents + n.depends_on))
+            for n in history.nodes
+        )
+        key = (project.tool, project.root)
+        with self._lock:
+            previous = self._signatures.get(key)
+            self._signatures[key] = signature
+        return previous is not None and previous != signature
+
+    def open_documents(self, project: Project) -> list[Document]:
+        with self._lock:
+            return [d for d in self._documents.values() if d.project is project]
 
     def _analyse(self, path: Path, text: str, project: Project, config: Config) -> Analysis:
         settings = None
@@ -167,7 +237,10 @@ class Session:
             dialect = config.dialect or project.dialect
             settings = {"django_state": self.workspace.django_state(path, dialect)}
         try:
-            return analyse_document(str(path), text, project, config, settings=settings)
+            history = self.history(project, (path, text))
+            return analyse_document(
+                str(path), text, project, config, settings=settings, history=history
+            )
         except Exception as error:  # the engine must never take the server down
             log.exception("internal error analysing %s", path)
             finding = Finding(

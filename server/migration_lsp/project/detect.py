@@ -621,6 +621,9 @@ class _Detector:
                 recursive = as_bool(ini_get(parser, section, "recursive_version_locations"))
                 if recursive is not None:
                     project.settings.setdefault("recursive_version_locations", recursive)
+                template = ini_get(parser, section, "file_template")
+                if template:
+                    project.settings.setdefault("file_template", template)
                 url = ini_get(parser, section, "sqlalchemy.url")
                 hit = dl.from_url(url) if url else None
                 if hit is not None:

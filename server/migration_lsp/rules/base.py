@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from migration_lsp.findings import Finding, Fix
 from migration_lsp.model import (
@@ -20,6 +21,10 @@ from migration_lsp.model import (
     Step,
 )
 from migration_lsp.text import Span
+
+if TYPE_CHECKING:
+    from migration_lsp.history.git import AppliedIndex
+    from migration_lsp.history.graph import History
 
 Check = Callable[["Context"], Iterable[Finding]]
 
@@ -92,8 +97,14 @@ class Context:
         dialect: str,
         check_downgrade: bool,
         postgres_version: int = 17,
+        history: History | None = None,
+        applied: AppliedIndex | None = None,
     ) -> None:
         self.migration = migration
+        self.history = history
+        """The project's revision graph (None: not known, the history rules stay quiet)."""
+        self.applied = applied
+        """What the default branch has already applied (None: not a git repository)."""
         self.dialect = dialect
         self.check_downgrade = check_downgrade
         self.postgres_version = postgres_version
@@ -107,6 +118,19 @@ class Context:
         for op in self.migration.operations:
             if op.step is Step.UP or self.check_downgrade:
                 yield op
+
+    def transaction_of(self, op: Operation) -> tuple[Step, int]:
+        """Which transaction of its step `op` runs in: Liquibase runs every changeSet in a
+        transaction of its own (the changeSet's index); other tools, one per step (-1)."""
+        units: dict[int, int] | None = getattr(self, "_units", None)
+        if units is None:
+            m = self.migration
+            units = self._units = (
+                {id(o): i for i, cs in enumerate(m.changesets) for o in cs.operations}
+                if m.tool == "liquibase"
+                else {}
+            )
+        return op.step, units.get(id(op), -1)
 
     def is_new_table(self, table: str | None, op: Operation) -> bool:
         """Created (or renamed into existence) earlier in the same step of this migration:
@@ -136,6 +160,7 @@ class Context:
         *,
         part: str | None = None,
         fix: Fix | None = None,
+        data: dict[str, Any] | None = None,
     ) -> Finding:
         assert self.rule is not None
         if isinstance(at, Operation):
@@ -151,4 +176,5 @@ class Context:
             fix=fix,
             path=self.migration.path,
             scope=scope,
+            data=data or {},
         )

@@ -8,6 +8,7 @@ from migration_lsp.rules import (
     data,
     design,
     destructive,
+    history,
     locks,
     meta,
     naming,
@@ -55,6 +56,7 @@ RULES: tuple[Rule, ...] = (
     # schema design
     *design.RULES,
     # the file itself
+    *history.HISTORY_RULES,
     naming.invalid_migration_filename,
     meta.migration_parse_error,
     meta.unused_ignore,

@@ -1,0 +1,341 @@
+"""History rules: the revision graph and the migrations the default branch already applied.
+
+They read `Context.history` (the project's graph, built from every migration file) and
+`Context.applied` (git), and report on the file being checked, at the line declaring the id.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from migration_lsp.findings import Finding
+from migration_lsp.history.graph import History, Node
+from migration_lsp.model import Severity
+from migration_lsp.rules.base import Context, rule
+from migration_lsp.text import Span
+
+
+def _here(ctx: Context) -> tuple[History, list[Node]] | None:
+    if ctx.history is None:
+        return None
+    nodes = ctx.history.nodes_in(os.path.abspath(ctx.migration.path))
+    return (ctx.history, nodes) if nodes else None
+
+
+def _where(node: Node, root: Path) -> str:
+    try:
+        return node.path.relative_to(root).as_posix()
+    except ValueError:
+        return node.path.name
+
+
+def _short(node_id: str) -> str:
+    return node_id.rsplit(".", 1)[-1] if "." in node_id else node_id
+
+
+@rule(
+    "multiple-heads",
+    summary="The history has more than one head (two migrations with the same parent)",
+    severity=Severity.ERROR,
+    category="history",
+    fix="create-merge-migration",
+    anchors={"alembic": "alembic heads / alembic merge", "django": "makemigrations --merge"},
+)
+def multiple_heads(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags each head revision when a history has more than one: two Alembic revisions with the
+    same `down_revision` and no merge, or two leaf migrations in one Django app. It is reported
+    on the line declaring each head.
+
+    ## Why is this bad?
+    It happens when two branches each add a migration and both are merged. `alembic upgrade
+    head` then stops with "Multiple head revisions are present", and Django's `migrate` with
+    "Conflicting migrations detected": the deploy fails before running anything.
+
+    ## Example
+    ```python
+    # 27c6a30d7c24_add_email.py
+    revision = "27c6a30d7c24"
+    down_revision = "1975ea83b712"
+
+    # ae1027a6acf_add_phone.py
+    revision = "ae1027a6acf"
+    down_revision = "1975ea83b712"
+    ```
+
+    ## Use instead
+    A merge revision with both heads as parents, as `alembic merge heads` writes it:
+    ```python
+    revision = "3c1f0e9ab5d2"
+    down_revision = ("27c6a30d7c24", "ae1027a6acf")
+    ```
+
+    ## Fix safety
+    The fix creates the merge migration (Alembic: a revision with a tuple `down_revision`;
+    Django: a migration depending on both leaves, as `makemigrations --merge` writes). It has
+    no operations, so it is safe; check that the two branches do not conflict.
+    """
+    found = _here(ctx)
+    if found is None:
+        return
+    history, nodes = found
+    for node in nodes:
+        heads = history.heads(node.app)
+        if node.app is None:  # Alembic: labelled independent branches are intended
+            roots = history.roots_of(node.id)
+            labelled = bool(history.labels_of(node.id))
+            heads = [
+                h
+                for h in heads
+                if history.roots_of(h.id) & roots
+                or not (labelled and history.labels_of(h.id))
+            ]
+        if len(heads) < 2 or node.id not in {h.id for h in heads}:
+            continue
+        others = [h for h in heads if h.id != node.id]
+        data = {"heads": [h.id for h in heads], "app": node.app}
+        listed = ", ".join(
+            f"{_short(h.id)} ({_where(h, history.project.root)})" for h in others[:3]
+        )
+        if node.app is not None:
+            yield ctx.finding(
+                node.span,
+                f"Migration {_short(node.id)} is one of {len(heads)} leaf migrations of app "
+                f"'{node.app}' (also {listed}): `manage.py migrate` stops with \"Conflicting "
+                'migrations detected". Add a merge migration (`makemigrations --merge`).',
+                data=data,
+            )
+        else:
+            yield ctx.finding(
+                node.span,
+                f"Revision {node.id} is one of {len(heads)} heads (also {listed}): `alembic "
+                'upgrade head` fails with "Multiple head revisions are present". Add a merge '
+                "revision (`alembic merge heads`).",
+                data=data,
+            )
+
+
+@rule(
+    "missing-parent-revision",
+    summary="A parent revision or dependency that no migration file declares",
+    severity=Severity.ERROR,
+    category="history",
+    anchors={"alembic": "KeyError: Revision ... not present", "django": "NodeNotFoundError"},
+)
+def missing_parent_revision(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags a `down_revision`, `depends_on` or Django dependency naming a migration that no file
+    of the project declares: the parent was deleted, renamed, or the id is mistyped.
+
+    ## Why is this bad?
+    Alembic cannot build its revision map ("Revision ... referenced from ... is not present")
+    and Django raises `NodeNotFoundError`: every migration command fails, not only this one.
+
+    ## Example
+    ```python
+    revision = "ae1027a6acf"
+    down_revision = "1975ea83b71"  # the file says 1975ea83b712
+    ```
+
+    ## Use instead
+    ```python
+    revision = "ae1027a6acf"
+    down_revision = "1975ea83b712"
+    ```
+
+    ## Fix safety
+    No automatic fix: completion inside `down_revision` offers the ids that exist.
+    """
+    found = _here(ctx)
+    if found is None:
+        return
+    history, nodes = found
+    known = list(history.by_id)
+    for node in nodes:
+        for ref in history.missing(node):
+            close = difflib.get_close_matches(ref.id, known, n=1, cutoff=0.8)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            what = "Dependency" if node.app is not None else "Parent revision"
+            yield ctx.finding(
+                ref.span,
+                f"{what} {ref.id} is not declared by any migration of this project (deleted, "
+                f"renamed or mistyped): every migration command fails.{hint}",
+            )
+
+
+@rule(
+    "revision-cycle",
+    summary="The chain of parent revisions loops",
+    severity=Severity.ERROR,
+    category="history",
+    anchors={"alembic": "CycleDetected", "django": "CircularDependencyError"},
+)
+def revision_cycle(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags revisions whose parent chain comes back to themselves (`a` revises `b`, `b` revises
+    `a`), usually after a bad merge or a hand-edited `down_revision`.
+
+    ## Why is this bad?
+    There is no order to apply them in: Alembic raises `CycleDetected`, Django
+    `CircularDependencyError`, and no migration runs.
+
+    ## Example
+    ```python
+    # a.py
+    revision = "a1"
+    down_revision = "b2"
+    # b.py
+    revision = "b2"
+    down_revision = "a1"
+    ```
+
+    ## Use instead
+    Point the oldest of them at the revision that really came before it.
+
+    ## Fix safety
+    No automatic fix: which link is wrong needs a human.
+    """
+    found = _here(ctx)
+    if found is None:
+        return
+    history, nodes = found
+    mine = {n.id: n for n in nodes}
+    for cycle in history.cycles():
+        for node_id in cycle:
+            if node_id in mine:
+                loop = " → ".join(_short(i) for i in [*cycle, cycle[0]])
+                yield ctx.finding(
+                    mine[node_id].span,
+                    f"The parent chain loops ({loop}): there is no order to apply these "
+                    "migrations in, and every migration command fails.",
+                )
+
+
+@rule(
+    "duplicate-revision",
+    summary="Two migration files declare the same revision id or version",
+    severity=Severity.ERROR,
+    category="history",
+    anchors={
+        "flyway": "Found more than one migration with version",
+        "rails": "DuplicateMigrationVersionError",
+    },
+)
+def duplicate_revision(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags files declaring the same id: an Alembic `revision`, a Flyway version (`V1_1__` and
+    `V1.1__` are the same version), a Rails, golang-migrate, goose or dbmate version number.
+
+    ## Why is this bad?
+    Usually a copied file or two branches that picked the same number. Flyway refuses to
+    migrate ("Found more than one migration with version"), Rails raises
+    `DuplicateMigrationVersionError`, Alembic silently keeps only one of the two files.
+
+    ## Example
+    ```text
+    db/migration/V7__add_email.sql
+    db/migration/V7__add_phone.sql
+    ```
+
+    ## Use instead
+    ```text
+    db/migration/V7__add_email.sql
+    db/migration/V8__add_phone.sql
+    ```
+
+    ## Fix safety
+    No automatic fix: renumber the migration that is not applied anywhere yet.
+    """
+    found = _here(ctx)
+    if found is None:
+        return
+    history, nodes = found
+    mine = {id(n) for n in nodes}
+    for group in history.duplicates():
+        for node in group:
+            if id(node) not in mine:
+                continue
+            others = [o for o in group if o is not node]
+            listed = ", ".join(_where(o, history.project.root) for o in others[:3])
+            what = "revision" if history.is_graph else "version"
+            yield ctx.finding(
+                node.span,
+                f"{what.capitalize()} {node.id} is also declared by {listed}: the tool refuses "
+                f"to run (or keeps only one of them). Give this migration a new {what}.",
+            )
+
+
+@rule(
+    "revision-id-mismatch",
+    summary="The file name does not carry the revision the file declares",
+    severity=Severity.INFO,
+    category="history",
+    anchors={"alembic": "file_template %(rev)s_%(slug)s"},
+)
+def revision_id_mismatch(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags an Alembic revision file whose name does not carry the `revision` it declares, under
+    the project's `file_template` (by default `<rev>_<slug>.py`): a file copied from another
+    revision and edited, or a revision id changed by hand.
+
+    ## Why is this bad?
+    People and tools find revisions by file name. A file named after one revision but declaring
+    another is a copy-paste accident waiting to happen: the id in the name is the one the team
+    will search for, and it leads to the wrong file.
+
+    ## Example
+    ```python
+    # versions/27c6a30d7c24_add_email.py
+    revision = "ae1027a6acf"
+    ```
+
+    ## Use instead
+    ```python
+    # versions/ae1027a6acf_add_email.py
+    revision = "ae1027a6acf"
+    ```
+
+    ## Fix safety
+    No automatic fix: rename the file (or correct the id if the file was copied).
+    """
+    found = _here(ctx)
+    if found is None or found[0].project.tool not in ("alembic", "flask-migrate"):
+        return
+    history, nodes = found
+    template = str(history.project.settings.get("file_template", "%(rev)s_%(slug)s"))
+    if "%(rev)s" not in template:
+        return
+    at_start = template.startswith("%(rev)s")
+    for node in nodes:
+        name = node.path.stem
+        ok = name.startswith(node.id) if at_start else node.id in name
+        if ok:
+            continue
+        yield ctx.finding(
+            node.span,
+            f"This file declares revision {node.id}, but its name {node.path.name} does not "
+            f"carry it (file_template {template}): rename the file so its name carries "
+            f"{node.id}, or correct the id if the file was copied.",
+        )
+
+
+HISTORY_RULES = (
+    multiple_heads,
+    missing_parent_revision,
+    revision_cycle,
+    duplicate_revision,
+    revision_id_mismatch,
+)
+
+
+def first_line(ctx: Context) -> Span:
+    text = ctx.migration.text
+    return Span(0, len(text.split("\n", 1)[0].rstrip("\r")))
