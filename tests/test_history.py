@@ -245,3 +245,61 @@ def test_alembic_independent_labelled_branches_are_not_multiple_heads(tmp_path: 
     path = phone
     path.write_text(path.read_text().replace("('contacts',)", "None"))
     assert [rule for _, _, rule in check(root)] == ["multiple-heads", "multiple-heads"]
+
+
+# --------------------------------------------------------------------------- graph CLI
+
+
+def _graph(path: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -> str:
+    from migration_lsp.cli import main
+
+    assert main(["graph", str(path), "--format", fmt]) == 0
+    return capsys.readouterr().out
+
+
+def test_graph_text_marks_heads_merges_and_problems(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _graph(FIXTURES / "alembic_problems", "text", capsys)
+    assert out.splitlines()[0].startswith("alembic in ")
+    assert "3c1f0e9ab5d2 (merge)  merge email and phone <- 27c6a30d7c24, ae1027a6acf0" in out
+    assert "1975ea83b712 (base)  create users" in out
+    assert "! missing-parent-revision: Parent revision 3c1f0e9ab5d is not declared" in out
+    assert out.count("! revision-cycle") == 2
+
+
+def test_graph_json_lists_parents_children_and_heads(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    data = json.loads(_graph(FIXTURES / "alembic_branches", "json", capsys))
+    (proj,) = data["projects"]
+    assert proj["tool"] == "alembic" and proj["heads"] == ["27c6a30d7c24", "ae1027a6acf0"]
+    nodes = {n["id"]: n for n in proj["nodes"]}
+    assert nodes["1975ea83b712"]["children"] == ["27c6a30d7c24", "ae1027a6acf0"]
+    assert nodes["27c6a30d7c24"]["parents"] == ["1975ea83b712"]
+    assert [p["rule"] for p in nodes["27c6a30d7c24"]["problems"]] == ["multiple-heads"]
+    assert nodes["27c6a30d7c24"]["path"] == "migrations/versions/27c6a30d7c24_add_email.py"
+
+
+def test_graph_mermaid_and_dot_draw_the_edges(capsys: pytest.CaptureFixture[str]) -> None:
+    mermaid = _graph(FIXTURES / "alembic_branches", "mermaid", capsys)
+    assert mermaid.startswith("graph BT\n")
+    assert "n_1975ea83b712 --> n_27c6a30d7c24" in mermaid
+    assert "class n_ae1027a6acf0 problem" in mermaid
+    dot = _graph(FIXTURES / "django_shop", "dot", capsys)
+    assert dot.startswith("digraph migrations {")
+    assert "n_shop_0001_initial -> n_shop_0002_product_sku;" in dot
+    assert "n_orders_0001_squashed_0002_order_total -> n_orders_0003_order_note;" in dot
+
+
+def test_graph_of_a_versioned_tool_is_the_application_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "flyway.conf").write_text("flyway.locations=filesystem:sql\n")
+    (tmp_path / "sql").mkdir()
+    for name in ("V10__c.sql", "V2__b.sql", "V1__a.sql", "V2_0__dup.sql"):
+        (tmp_path / "sql" / name).write_text("SELECT 1;\n")
+    out = _graph(tmp_path, "text", capsys)
+    listed = [
+        line.split()[0] for line in out.splitlines()[1:] if line.startswith("  ") and "[" in line
+    ]
+    assert listed == ["1", "2", "2", "10"]
+    assert out.count("! duplicate-revision") == 2

@@ -205,6 +205,14 @@ class Workspace:
         self._django_states: dict[tuple[Path, str | None], tuple[list[str], Any]] = {}
         self._histories: dict[tuple[str, Path], History] = {}
 
+    def applied(self, project: Project, config: Config) -> AppliedIndex | None:
+        """What the default branch has applied, from git (None outside a repository). The
+        index caches itself per HEAD and default-branch commit, so a commit or a branch
+        switch is seen at once."""
+        from migration_lsp.history.git import AppliedIndex
+
+        return AppliedIndex.for_path(project.root, config.default_branch)
+
     def history(self, project: Project) -> History:
         """The project's revision graph from the files on disk, built once per check."""
         from migration_lsp.history.graph import build_history
@@ -315,6 +323,7 @@ class Workspace:
             problem=problem,
             settings=settings,
             history=self.history(project),
+            applied=self.applied(project, config),
         )
         result.findings.extend(analysis.findings)
 

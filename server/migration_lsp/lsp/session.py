@@ -28,6 +28,7 @@ _SETTING_NAMES = {
     "maxFileSize": "max-file-size",
     "extendSelect": "extend-select",
     "postgresVersion": "postgres-version",
+    "defaultBranch": "default-branch",
 }
 _SERVER_ONLY = {"trace", "server", "interpreter", "enable"}
 """Client settings that configure the editor extension, not the rules."""
@@ -238,8 +239,15 @@ class Session:
             settings = {"django_state": self.workspace.django_state(path, dialect)}
         try:
             history = self.history(project, (path, text))
+            applied = self.workspace.applied(project, config)
             return analyse_document(
-                str(path), text, project, config, settings=settings, history=history
+                str(path),
+                text,
+                project,
+                config,
+                settings=settings,
+                history=history,
+                applied=applied,
             )
         except Exception as error:  # the engine must never take the server down
             log.exception("internal error analysing %s", path)

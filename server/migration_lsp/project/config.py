@@ -82,6 +82,13 @@ OPTIONS: tuple[Option, ...] = (
         "version (volatile defaults before 11, ADD VALUE in a transaction before 12, ...).",
     ),
     Option(
+        "default-branch",
+        "string",
+        "origin/HEAD, else main or master",
+        "The branch whose migrations count as applied: editing or deleting a migration that "
+        "exists in its merge base is flagged (modified-/deleted-applied-migration).",
+    ),
+    Option(
         "guide",
         "path",
         "found in the workspace, else bundled",
@@ -115,6 +122,7 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     guide: str | None = None
     postgres_version: int = DEFAULT_POSTGRES_VERSION
+    default_branch: str | None = None
     path: Path | None = None
     """The file this configuration came from, if any."""
     root: Path | None = None
@@ -342,6 +350,11 @@ def parse_options(
         if not isinstance(version, int) or isinstance(version, bool) or not 9 <= version <= 40:
             raise fail("'postgres-version' must be a major version such as 16", "postgres-version")
         values["postgres_version"] = version
+    if "default-branch" in section:
+        branch = section["default-branch"]
+        if not isinstance(branch, str) or not branch.strip() or branch.startswith("-"):
+            raise fail("'default-branch' must be a branch name such as main", "default-branch")
+        values["default_branch"] = branch.strip()
     if "guide" in section:
         if not isinstance(section["guide"], str) or not section["guide"]:
             raise fail("'guide' must be a path to a markdown file", "guide")

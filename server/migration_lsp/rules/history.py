@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from migration_lsp.findings import Finding
+from migration_lsp.history.git import AppliedChange
 from migration_lsp.history.graph import History, Node
 from migration_lsp.model import Severity
 from migration_lsp.rules.base import Context, rule
@@ -91,8 +92,7 @@ def multiple_heads(ctx: Context) -> Iterator[Finding]:
             heads = [
                 h
                 for h in heads
-                if history.roots_of(h.id) & roots
-                or not (labelled and history.labels_of(h.id))
+                if history.roots_of(h.id) & roots or not (labelled and history.labels_of(h.id))
             ]
         if len(heads) < 2 or node.id not in {h.id for h in heads}:
             continue
@@ -327,12 +327,120 @@ def revision_id_mismatch(ctx: Context) -> Iterator[Finding]:
         )
 
 
+def _applied_where(change: AppliedChange) -> str:
+    return f"{change.base_ref} (merge base {change.base[:10]})"
+
+
+@rule(
+    "modified-applied-migration",
+    summary="A migration already applied on the default branch has been edited",
+    severity=Severity.WARNING,
+    category="history",
+    anchors={"guide": "Don't modify existing migrations", "flyway": "validate (checksum)"},
+)
+def modified_applied_migration(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags a migration file that exists in the merge base with the default branch (it has been
+    merged, so it ran in production and on every teammate's database) and whose content now
+    differs, in the work tree or in the editor. Files added on the current branch are free to
+    change. "Applied" is judged from git alone; no database is contacted.
+
+    ## Why is this bad?
+    Databases that already ran the migration never run it again: the edit silently does not
+    happen there, while new databases get the edited version, so environments drift apart.
+    Flyway's validate fails on the changed checksum.
+
+    ## Example
+    ```python
+    # merged last month
+    def upgrade():
+        op.add_column("users", sa.Column("email", sa.Text(), nullable=False))  # edited today
+    ```
+
+    ## Use instead
+    Revert the edit and write a new migration that makes the change.
+
+    ## Fix safety
+    No automatic fix.
+    """
+    index = ctx.applied
+    if index is None:
+        return
+    path = Path(os.path.abspath(ctx.migration.path))
+    for change in index.changes([path], {path: ctx.migration.text}):
+        if change.kind != "modified":
+            continue
+        nodes = ctx.history.nodes_in(path) if ctx.history is not None else []
+        at = nodes[0].span if nodes else first_line(ctx)
+        yield ctx.finding(
+            at,
+            f"This migration is already applied on {_applied_where(change)} and has been "
+            "edited: databases that ran it will never see the change, new ones will. Revert "
+            "the edit and write a new migration.",
+        )
+
+
+@rule(
+    "deleted-applied-migration",
+    summary="A migration applied on the default branch has been deleted",
+    severity=Severity.WARNING,
+    category="history",
+    anchors={"flyway": "validate (missing applied migration)"},
+)
+def deleted_applied_migration(ctx: Context) -> Iterator[Finding]:
+    """
+    ## What it does
+    Flags a migration file that exists in the merge base with the default branch but no
+    longer in the work tree. It is reported on the first line of the migration that now
+    follows the deleted one in its folder (or the last one), since the deleted file cannot be
+    shown; `migration-lsp check` names the deleted path.
+
+    ## Why is this bad?
+    Databases that ran the migration keep its changes while new ones never get them; Alembic
+    and Django cannot find a revision the database says it is at, and Flyway's validate fails
+    on the missing applied migration.
+
+    ## Example
+    ```text
+    git rm db/migration/V3__add_email.sql   # V3 is on main
+    ```
+
+    ## Use instead
+    Restore the file; to undo its effect, write a new migration.
+
+    ## Fix safety
+    No automatic fix.
+    """
+    index, history = ctx.applied, ctx.history
+    if index is None or history is None:
+        return
+    project = history.project
+    here = Path(os.path.abspath(ctx.migration.path))
+    siblings = sorted(p for p in project.migration_files() if p.parent == here.parent)
+    for change in index.deleted(project.migration_dirs, project.is_migration_file):
+        if change.path.parent != here.parent:
+            continue
+        after = [p for p in siblings if p.name > change.path.name]
+        target = after[0] if after else (siblings[-1] if siblings else None)
+        if target is None or Path(os.path.abspath(target)) != here:
+            continue
+        yield ctx.finding(
+            first_line(ctx),
+            f"{change.path.name} is applied on {_applied_where(change)} and has been deleted: "
+            "databases that ran it keep its changes, new ones never get them, and the tool "
+            "may refuse to run. Restore it; undo its effect with a new migration.",
+        )
+
+
 HISTORY_RULES = (
     multiple_heads,
     missing_parent_revision,
     revision_cycle,
     duplicate_revision,
     revision_id_mismatch,
+    modified_applied_migration,
+    deleted_applied_migration,
 )
 
 
