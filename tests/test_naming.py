@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from rule_helpers import analyse, config, sql_file
 
 from migration_lsp.parse import parse_migration
-
 from migration_lsp.suppress import ignore_edit
 from migration_lsp.text import Span
+from rule_helpers import analyse, config, sql_file
 
 RULE = "invalid-migration-filename"
 ADD = "ALTER TABLE users ADD COLUMN email text;\n"

@@ -23,8 +23,12 @@ from .base import Builder
 from .concurrently import enum_outside_transaction, run_outside_transaction, use_concurrently
 from .constraints import CONSTRAINT_BUILDERS, CONSTRAINT_FIX_NAMES
 from .downgrade import add_downgrade, complete_downgrade
+from .knex import KNEX_BUILDERS
+from .laravel import LARAVEL_BUILDERS
 from .merge import MERGE_BUILDERS, MERGE_FIX_NAMES
 from .pycode import PYCODE_BUILDERS, PYCODE_FIX_NAMES
+from .rails import RAILS_BUILDERS
+from .sequelize import SEQUELIZE_BUILDERS
 from .statements import STATEMENT_BUILDERS, STATEMENT_FIX_NAMES
 from .text import apply_edits
 from .timeouts import TIMEOUT_BUILDERS, TIMEOUT_FIX_NAMES
@@ -70,11 +74,17 @@ FIX_NAMES: dict[str, str] = {
     **CONSTRAINT_FIX_NAMES,
     **TIMEOUT_FIX_NAMES,
     **STATEMENT_FIX_NAMES,
+    "irreversible-change": "convert-to-up-down",
     **MERGE_FIX_NAMES,
 }
 """Rule id → the fix name the rule declares (`Rule.fix`), for the rules that have a builder."""
 
-TOOL_BUILDERS: dict[str, dict[str, Builder]] = {}
+TOOL_BUILDERS: dict[str, dict[str, Builder]] = {
+    "laravel": LARAVEL_BUILDERS,
+    "rails": RAILS_BUILDERS,
+    "knex": KNEX_BUILDERS,
+    "sequelize": SEQUELIZE_BUILDERS,
+}
 """Tool → rule id → builder, for the tools whose files are not Python or plain SQL (Rails,
 Laravel, Knex, ...): their fixes are written in the tool's own idiom, so for these tools only
 this table is consulted (a tool's builder may delegate to `BUILDERS` for SQL text)."""

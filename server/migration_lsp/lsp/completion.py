@@ -98,7 +98,7 @@ def snippet_items(
     indent = line[: len(line) - len(line.lstrip())]
     replace = positions.range(Span(start, end))
     items = []
-    for snippet in snippets_for(project.tool, project.dialect, context):
+    for snippet in snippets_for(project.tool, project.dialect, context, language):
         text = render(snippet, indent)
         if not snippet_support:
             text = expand(text)

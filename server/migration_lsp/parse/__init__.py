@@ -13,7 +13,12 @@ SQL_TOOLS = frozenset({"flyway", "prisma", "golang-migrate", "dbmate", "goose", 
 Parser = Callable[[str, str, "str | None", "dict[str, Any] | None"], Migration]
 """`(path, text, dialect, settings) -> Migration`."""
 
-TOOL_PARSERS: dict[str, str] = {}
+TOOL_PARSERS: dict[str, str] = {
+    "knex": "migration_lsp.parse.knex:parse_knex",
+    "rails": "migration_lsp.parse.rails:parse_rails",
+    "sequelize": "migration_lsp.parse.sequelize:parse_sequelize",
+    "laravel": "migration_lsp.parse.laravel:parse_laravel",
+}
 """Tool → `module:function` of its parser (a `Parser`), imported on first use, for the tools
 beyond Alembic, Django and the SQL runners."""
 

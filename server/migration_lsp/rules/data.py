@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migration_lsp.findings import Finding
-from migration_lsp.model import DataChange, ExecuteSQL, Severity, changes_schema
+from migration_lsp.model import DataChange, ExecuteSQL, Operation, Severity, changes_schema
 from migration_lsp.rules.base import PG, Context, rule
 
 _FRAMEWORK_MODULES = ("django.", "sqlalchemy", "alembic", "flask_sqlalchemy", "sqlmodel")
@@ -44,9 +44,16 @@ def mixed_schema_and_data_change(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix.
     """
-    ops = list(ctx.operations())
-    if not any(changes_schema(op) for op in ops):
-        return
+    units: dict[int, list[Operation]] = {}  # one unit per Liquibase changeSet
+    for op in ctx.operations():
+        units.setdefault(ctx.transaction_of(op)[1], []).append(op)
+    for ops in units.values():
+        if any(changes_schema(op) for op in ops):
+            yield from _data_after_schema(ctx, ops)
+
+
+def _data_after_schema(ctx: Context, ops: list[Operation]) -> Iterator[Finding]:
+    """The first data change of one unit that also changes the schema."""
     for op in ops:
         if isinstance(op, DataChange) and not ctx.is_new_table(op.table, op):
             what = "RunPython" if op.kind == "python" else op.kind.replace("_", " ").upper()
@@ -252,6 +259,14 @@ _BIND_ADVICE = {
     "alembic": "Use bound parameters (sa.text(...) with :name placeholders).",
     "django": "Pass parameters separately: RunSQL([(sql, [value])]) with %s placeholders, or "
     "cursor.execute(sql, params).",
+    "laravel": "Pass the values as bindings: DB::statement('... = ?', [$value]).",
+    "knex": "Pass the values as bindings: knex.raw('... WHERE id = ?', [id]) (?? for names).",
+    "sequelize": "Pass the values as replacements: queryInterface.sequelize.query('... WHERE id "
+    "= :id', { replacements: { id } }).",
+    "typeorm": "Pass the values as parameters: queryRunner.query('... WHERE id = $1', [id]) "
+    "(? placeholders on MySQL).",
+    "rails": "Quote the values: execute(sanitize_sql_array(['... WHERE id = ?', id])), or "
+    "connection.quote(value).",
 }
 
 

@@ -198,6 +198,11 @@ def _outside_transaction_hint(ctx: Context) -> str:
         "goose": "Add `-- +goose NO TRANSACTION` at the top of the file.",
         "golang-migrate": "Put the statement alone in its own migration file.",
         "prisma": "Put the statement alone in its own migration.",
+        "laravel": "Add `public $withinTransaction = false;` to the migration class.",
+        "liquibase": 'Set `runInTransaction="false"` on the changeSet, with this statement '
+        "alone in it.",
+        "typeorm": "Set `transaction = false` on the migration class (TypeORM 0.3.11+, "
+        'migrationsTransactionMode "each" or "none").',
     }
     return hints.get(tool, "Run it outside BEGIN/COMMIT.")
 
@@ -599,7 +604,8 @@ def _validated_in_same_transaction(ctx: Context, kind: str) -> Iterator[Finding]
     for op in ctx.operations():
         if not isinstance(op, ValidateConstraint) or not op.in_transaction:
             continue
-        if (op.table.lower(), op.name.lower()) in added:
+        adding = added.get((op.table.lower(), op.name.lower()))
+        if adding is not None and ctx.transaction_of(adding) == ctx.transaction_of(op):
             yield ctx.finding(
                 op,
                 f"VALIDATE CONSTRAINT '{op.name}' runs in the same transaction that added it NOT "

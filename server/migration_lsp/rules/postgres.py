@@ -75,10 +75,11 @@ def _statements(ops: list[Operation]) -> list[Span]:
     return list(seen)
 
 
-def _by_step(ctx: Context) -> dict[Step, list[Operation]]:
-    steps: dict[Step, list[Operation]] = {}
+def _by_step(ctx: Context) -> dict[tuple[Step, int], list[Operation]]:
+    """The operations of each step (of each Liquibase changeSet: see `transaction_of`)."""
+    steps: dict[tuple[Step, int], list[Operation]] = {}
     for op in ctx.operations():
-        steps.setdefault(op.step, []).append(op)
+        steps.setdefault(ctx.transaction_of(op), []).append(op)
     return steps
 
 

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from migration_lsp.snippets import alembic, django, sql
+from migration_lsp.snippets import alembic, django, knex, laravel, sequelize, sql
+from migration_lsp.snippets import rails as rails_snippets
 from migration_lsp.snippets.model import Snippet, SnippetContext
 
-SNIPPETS: tuple[Snippet, ...] = alembic.SNIPPETS + django.SNIPPETS + sql.SNIPPETS
+SNIPPETS: tuple[Snippet, ...] = (
+    alembic.SNIPPETS
+    + django.SNIPPETS
+    + sql.SNIPPETS
+    + laravel.SNIPPETS
+    + knex.SNIPPETS
+    + sequelize.SNIPPETS
+    + rails_snippets.SNIPPETS
+)
 
 ContextFinder = Callable[[str, int, int, str], "SnippetContext | None"]
 """`(text, start, end, language)` → the completion context, where `[start, end)` is the word
 being typed (see `completion_context`)."""
 
-TOOL_CONTEXTS: dict[str, ContextFinder] = {}
+TOOL_CONTEXTS: dict[str, ContextFinder] = {
+    "laravel": laravel.completion_context,
+    "rails": rails_snippets.completion_context,
+    "knex": knex.js_context,
+    "sequelize": sequelize.js_context,
+}
 """Tool → the context finder of its snippet module, for the tools beyond Alembic, Django and
 the SQL runners (Rails, Laravel, Knex, TypeORM, Sequelize, Liquibase)."""
 
@@ -25,11 +39,15 @@ SECTIONLESS_SQL_TOOLS = frozenset({"flyway", "prisma", "golang-migrate", "sql"})
 new, empty file (dbmate and goose need a section marker first)."""
 
 
-def snippets_for(tool: str, dialect: str | None, context: str) -> list[Snippet]:
+def snippets_for(
+    tool: str, dialect: str | None, context: str, language: str | None = None
+) -> list[Snippet]:
     """The snippets to offer for `tool` on `dialect` where the cursor is in `context`
     (`completion_context`'s answer), file skeletons first, in catalogue order.
 
     A `dialect` of None means "not detected": PostgreSQL, the engine's default, is assumed.
+    `language` (the file's) picks between variants of one snippet written for several file
+    types (Liquibase XML/YAML/SQL); None offers every variant.
     In the `file` context of a tool without section markers (Flyway, Prisma, golang-migrate,
     plain SQL) the statement snippets are offered too: a statement is a complete migration.
     """
@@ -38,5 +56,9 @@ def snippets_for(tool: str, dialect: str | None, context: str) -> list[Snippet]:
     contexts = {context}
     if context == "file" and tool in SECTIONLESS_SQL_TOOLS:
         contexts.add("statement")
-    found = [s for s in SNIPPETS if s.context in contexts and s.applies_to(tool, dialect)]
+    found = [
+        s
+        for s in SNIPPETS
+        if s.context in contexts and s.applies_to(tool, dialect) and s.written_for(language)
+    ]
     return sorted(found, key=lambda s: s.context != context)

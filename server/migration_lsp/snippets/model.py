@@ -64,9 +64,16 @@ class Snippet:
     imports: tuple[str, ...] = ()
     """Module-level import lines the body needs (Python); the server may add the missing ones as
     `additionalTextEdits`."""
+    languages: frozenset[str] | None = None
+    """File languages it is written for, when a tool has several (Liquibase XML, YAML and
+    formatted SQL; Knex JavaScript and TypeScript); None for all."""
 
     def applies_to(self, tool: str, dialect: str) -> bool:
         return tool in self.tools and (self.dialects is None or dialect in self.dialects)
+
+    def written_for(self, language: str | None) -> bool:
+        """Whether it suits a file in `language` (None: any)."""
+        return language is None or self.languages is None or language in self.languages
 
 
 def body(text: str) -> str:
