@@ -86,15 +86,23 @@ def decode(source: TreeSource, node: Node, grammar: StringGrammar) -> HostString
     formatted = False
     end = source.span(node).end
 
-    def visit(parent: Node) -> None:
+    def visit(parent: Node, body: bool = False) -> None:
+        """`body`: a heredoc body, whose line breaks some grammars leave between its parts."""
         nonlocal formatted, end
+        previous: int | None = None
         for child in parent.children:
             part = grammar.part(child)
             if part == "skip":
                 continue
             span = source.span(child)
+            if body and previous is not None and previous < span.start:
+                gap = source.text[previous : span.start]
+                if not gap.strip():
+                    value.append(gap)
+                    positions.extend(range(previous, span.start))
+            previous = span.end
             if part == "descend":
-                visit(child)
+                visit(child, body=True)
             elif part == "text":
                 text = source.text[span.start : span.end]
                 value.append(text)

@@ -207,8 +207,7 @@ def string_value(source: TreeSource, node: Node) -> HostString | None:
     `node` is not string-like at all (a variable, a call)."""
     kind = node.type
     if kind in STRINGS:
-        found = decode(source, node, PHP)
-        return _keep_newlines(source, found) if kind in ("heredoc", "nowdoc") else found
+        return decode(source, node, PHP)
     if kind == "parenthesized_expression":
         inner = named_children(node)
         return string_value(source, inner[0]) if inner else None
@@ -237,24 +236,3 @@ def _part(source: TreeSource, node: Node) -> HostString:
         return HostString(text, [*range(span.start, span.end), span.end], False)
     span = source.span(node)
     return HostString(PLACEHOLDER, [span.start] * len(PLACEHOLDER) + [span.end], True)
-
-
-def _keep_newlines(source: TreeSource, found: HostString) -> HostString:
-    """Heredoc bodies come as one text node per line: put back the line breaks (and blank
-    lines) between them, which `decode` skips as if they were syntax."""
-    if not found.value:
-        return found
-    value: list[str] = []
-    positions: list[int] = []
-    text = source.text
-    for index, char in enumerate(found.value):
-        here = found.positions[index]
-        value.append(char)
-        positions.append(here)
-        after = found.positions[index + 1]
-        gap = text[here + 1 : after]
-        if after > here + 1 and "\n" in gap and not gap.strip():
-            value.append(gap)
-            positions.extend(range(here + 1, after))
-    positions.append(found.positions[-1])
-    return HostString("".join(value), positions, found.formatted)

@@ -1,0 +1,72 @@
+"""String literals of Ruby, PHP and JS/TS decoded with the document position of every
+character, so SQL inside them is reported on the exact text."""
+
+from __future__ import annotations
+
+import pytest
+
+from migration_lsp.parse import host_strings
+from migration_lsp.parse.treesitter import Grammar, TreeSource, walk
+
+
+def decoded(
+    src: str, grammar: Grammar, kinds: set[str], strings: host_strings.StringGrammar
+) -> list[host_strings.HostString]:
+    source = TreeSource(src, grammar)
+    return [host_strings.decode(source, n, strings) for n in walk(source.root) if n.type in kinds]
+
+
+def test_php_heredoc_sql_keeps_its_line_breaks() -> None:
+    """A `-- comment` line in a PHP heredoc must not swallow the statement after it."""
+    from migration_lsp.parse import host_strings
+    from migration_lsp.parse.treesitter import TreeSource, walk
+
+    src = "<?php\nDB::statement(<<<SQL\n    -- note\n    DROP TABLE t;\n    SQL);\n"
+    source = TreeSource(src, "php")
+    (node,) = [n for n in walk(source.root) if n.type == "heredoc"]
+    found = host_strings.decode(source, node, host_strings.PHP)
+    assert found.value == "    -- note\n    DROP TABLE t;"
+    assert all(src[p] == c for p, c in zip(found.positions, found.value, strict=False))
+
+
+@pytest.mark.parametrize(
+    ("grammar", "src", "kinds", "strings", "value", "formatted"),
+    [
+        (
+            "javascript",
+            "knex.raw(`CREATE INDEX ${name} ON t\\n(a)`)",
+            {"template_string"},
+            host_strings.JS,
+            "CREATE INDEX name ON t\n(a)",
+            True,
+        ),
+        ("javascript", "q('it\\'s')", {"string"}, host_strings.JS, "it's", False),
+        ("ruby", 'execute "DROP #{t} x"', {"string"}, host_strings.RUBY, "DROP t x", True),
+        (
+            "ruby",
+            "execute <<~SQL\n  DROP t;\nSQL\n",
+            {"heredoc_body"},
+            host_strings.RUBY,
+            "\n  DROP t;\n",
+            False,
+        ),
+        ("php", "<?php f('a\\'b');", {"string"}, host_strings.PHP, "a'b", False),
+        ("php", '<?php f("x {$y} z");', {"encapsed_string"}, host_strings.PHP, "x y z", True),
+    ],
+)
+def test_values_and_positions(
+    grammar: Grammar,
+    src: str,
+    kinds: set[str],
+    strings: host_strings.StringGrammar,
+    value: str,
+    formatted: bool,
+) -> None:
+    (found,) = decoded(src, grammar, kinds, strings)
+    assert (found.value, found.formatted) == (value, formatted)
+    assert len(found.positions) == len(found.value) + 1
+    for position, char in zip(found.positions, found.value, strict=False):
+        if src[position] == char:
+            continue
+        # escapes and interpolations map to where they start
+        assert src[position] in "\\$#`", (char, src[position : position + 4])
