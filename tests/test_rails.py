@@ -728,3 +728,37 @@ def test_read_rails_keeps_what_fixes_need() -> None:
     (call,) = parsed.calls
     assert call.method == "remove_column" and call.assured
     assert isinstance(parsed.assured[0], DropColumn)
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        (
+            "config/initializers/strong_migrations.rb",
+            "StrongMigrations.lock_timeout = 10.seconds\nStrongMigrations.statement_timeout = 1.hour\n",
+        ),
+        (
+            "config/database.yml",
+            "default: &default\n  adapter: postgresql\n  variables:\n    lock_timeout: 5s\n"
+            "development:\n  <<: *default\n  database: app_dev\n",
+        ),
+    ],
+)
+def test_lock_timeout_set_for_every_migration_is_known(
+    tmp_path: Path, path: str, content: str
+) -> None:
+    from migration_lsp.engine import Workspace
+
+    (tmp_path / "Gemfile").write_text("source 'https://rubygems.org'\ngem 'rails', '~> 7.1'\n")
+    (tmp_path / "config" / "initializers").mkdir(parents=True)
+    (tmp_path / "config" / "database.yml").write_text("development:\n  adapter: postgresql\n")
+    migrate = tmp_path / "db" / "migrate"
+    migrate.mkdir(parents=True)
+    (migrate / "20240514102133_add_email_to_users.rb").write_text(
+        "class AddEmailToUsers < ActiveRecord::Migration[7.1]\n"
+        "  def change\n    add_column :users, :email, :string\n  end\nend\n"
+    )
+    before = Workspace(select=["missing-lock-timeout"]).check([tmp_path]).findings
+    assert [f.rule for f in before] == ["missing-lock-timeout"]
+    (tmp_path / path).write_text(content)
+    assert Workspace(select=["missing-lock-timeout"]).check([tmp_path]).findings == []

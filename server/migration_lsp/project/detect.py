@@ -1016,6 +1016,8 @@ class _Detector:
                     adapter = raw
                 elif isinstance(entry.get("url"), str):
                     adapter = str(entry["url"])
+        if self._rails_lock_timeout(project.root, entries):
+            project.settings["lock_timeout"] = True
         if adapter is None:
             match = re.search(r"^\s*adapter:\s*['\"]?([\w-]+)", text, re.M)
             adapter = match.group(1) if match else None
@@ -1025,6 +1027,21 @@ class _Detector:
         project.settings.setdefault("adapter", adapter)
         if found is not None:
             self.set_dialect(project, _Hit(found, "config/database.yml adapter", path))
+
+    def _rails_lock_timeout(self, root: Path, entries: list[dict[str, Any]]) -> bool:
+        """Rails sets `lock_timeout` for every migration from database.yml `variables:` or
+        strong_migrations' initializer (`StrongMigrations.lock_timeout = 10.seconds`)."""
+        for entry in entries:
+            variables = entry.get("variables")
+            if isinstance(variables, dict) and "lock_timeout" in variables:
+                return True
+        initializers = root / "config" / "initializers"
+        if self.ws.has_file(initializers, "strong_migrations.rb"):
+            for line in read_text(initializers / "strong_migrations.rb").splitlines():
+                code = line.split("#", 1)[0]
+                if re.search(r"\bStrongMigrations\.lock_timeout\s*=", code):
+                    return True
+        return False
 
     # ------------------------------------------------------------------ laravel
 
