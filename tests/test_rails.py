@@ -735,7 +735,8 @@ def test_read_rails_keeps_what_fixes_need() -> None:
     [
         (
             "config/initializers/strong_migrations.rb",
-            "StrongMigrations.lock_timeout = 10.seconds\nStrongMigrations.statement_timeout = 1.hour\n",
+            "StrongMigrations.lock_timeout = 10.seconds\n"
+            "StrongMigrations.statement_timeout = 1.hour\n",
         ),
         (
             "config/database.yml",

@@ -32,6 +32,7 @@ from .sequelize import SEQUELIZE_BUILDERS
 from .statements import STATEMENT_BUILDERS, STATEMENT_FIX_NAMES
 from .text import apply_edits
 from .timeouts import TIMEOUT_BUILDERS, TIMEOUT_FIX_NAMES
+from .typeorm import TYPEORM_BUILDERS
 
 __all__ = ["BUILDERS", "FIX_NAMES", "TOOL_BUILDERS", "apply_edits", "fix_for", "fixes_for"]
 
@@ -84,6 +85,7 @@ TOOL_BUILDERS: dict[str, dict[str, Builder]] = {
     "rails": RAILS_BUILDERS,
     "knex": KNEX_BUILDERS,
     "sequelize": SEQUELIZE_BUILDERS,
+    "typeorm": TYPEORM_BUILDERS,
 }
 """Tool → rule id → builder, for the tools whose files are not Python or plain SQL (Rails,
 Laravel, Knex, ...): their fixes are written in the tool's own idiom, so for these tools only

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from migration_lsp.snippets import alembic, django, knex, laravel, sequelize, sql
+from migration_lsp.snippets import alembic, django, knex, laravel, sequelize, sql, typeorm
 from migration_lsp.snippets import rails as rails_snippets
 from migration_lsp.snippets.model import Snippet, SnippetContext
 
@@ -15,6 +15,7 @@ SNIPPETS: tuple[Snippet, ...] = (
     + laravel.SNIPPETS
     + knex.SNIPPETS
     + sequelize.SNIPPETS
+    + typeorm.SNIPPETS
     + rails_snippets.SNIPPETS
 )
 
@@ -27,6 +28,7 @@ TOOL_CONTEXTS: dict[str, ContextFinder] = {
     "rails": rails_snippets.completion_context,
     "knex": knex.js_context,
     "sequelize": sequelize.js_context,
+    "typeorm": typeorm.completion_context,
 }
 """Tool → the context finder of its snippet module, for the tools beyond Alembic, Django and
 the SQL runners (Rails, Laravel, Knex, TypeORM, Sequelize, Liquibase)."""
