@@ -25,6 +25,7 @@ from .constraints import CONSTRAINT_BUILDERS, CONSTRAINT_FIX_NAMES
 from .downgrade import add_downgrade, complete_downgrade
 from .knex import KNEX_BUILDERS
 from .laravel import LARAVEL_BUILDERS
+from .liquibase import LIQUIBASE_BUILDERS
 from .merge import MERGE_BUILDERS, MERGE_FIX_NAMES
 from .pycode import PYCODE_BUILDERS, PYCODE_FIX_NAMES
 from .rails import RAILS_BUILDERS
@@ -76,12 +77,14 @@ FIX_NAMES: dict[str, str] = {
     **TIMEOUT_FIX_NAMES,
     **STATEMENT_FIX_NAMES,
     "irreversible-change": "convert-to-up-down",
+    "changeset-without-rollback": "add-rollback",
     **MERGE_FIX_NAMES,
 }
 """Rule id → the fix name the rule declares (`Rule.fix`), for the rules that have a builder."""
 
 TOOL_BUILDERS: dict[str, dict[str, Builder]] = {
     "laravel": LARAVEL_BUILDERS,
+    "liquibase": LIQUIBASE_BUILDERS,
     "rails": RAILS_BUILDERS,
     "knex": KNEX_BUILDERS,
     "sequelize": SEQUELIZE_BUILDERS,

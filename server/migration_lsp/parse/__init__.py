@@ -18,6 +18,7 @@ TOOL_PARSERS: dict[str, str] = {
     "rails": "migration_lsp.parse.rails:parse_rails",
     "sequelize": "migration_lsp.parse.sequelize:parse_sequelize",
     "laravel": "migration_lsp.parse.laravel:parse_laravel",
+    "liquibase": "migration_lsp.parse.liquibase:parse_liquibase",
     "typeorm": "migration_lsp.parse.typeorm:parse_typeorm",
 }
 """Tool → `module:function` of its parser (a `Parser`), imported on first use, for the tools

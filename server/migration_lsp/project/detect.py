@@ -1384,13 +1384,28 @@ class _Detector:
         return found if found is not None else self.guess_root(directory)
 
     def _liquibase_included_dirs(self, master: Path) -> list[Path]:
-        text = read_text(master)
+        """Folders of what the master changelog includes, followed through included changelogs
+        with the Liquibase readers: a path is relative to the including changelog with
+        `relativeToChangelogFile`, else to the project root (the master's folder here)."""
+        from migration_lsp.parse.liquibase import includes
+
+        root = master.parent
         dirs: list[Path] = []
-        for match in re.finditer(r"""\b(?:file|path)\s*[=:]\s*["']?([^"'\s>,}]+)""", text):
-            target = _norm(master.parent / match.group(1).removeprefix("classpath:").lstrip("/"))
-            folder = target if not target.suffix else target.parent
-            if folder != master.parent and folder not in dirs:
-                dirs.append(folder)
+        seen: set[Path] = set()
+        pending = [master]
+        while pending and len(seen) < 500:
+            changelog = pending.pop()
+            if changelog in seen:
+                continue
+            seen.add(changelog)
+            for found in includes(str(changelog), read_text(changelog)):
+                base = changelog.parent if found.relative else root
+                target = _norm(base / found.path.removeprefix("classpath:").lstrip("/"))
+                folder = target if found.directory else target.parent
+                if folder != root and folder not in dirs:
+                    dirs.append(folder)
+                if not found.directory and os.path.isfile(target):
+                    pending.append(target)
         return dirs
 
     # ------------------------------------------------------------------ sqitch, supabase

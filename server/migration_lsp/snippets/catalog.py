@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from migration_lsp.snippets import alembic, django, knex, laravel, sequelize, sql, typeorm
+from migration_lsp.snippets import liquibase as liquibase_snippets
 from migration_lsp.snippets import rails as rails_snippets
 from migration_lsp.snippets.model import Snippet, SnippetContext
 
@@ -17,6 +18,7 @@ SNIPPETS: tuple[Snippet, ...] = (
     + sequelize.SNIPPETS
     + typeorm.SNIPPETS
     + rails_snippets.SNIPPETS
+    + liquibase_snippets.SNIPPETS
 )
 
 ContextFinder = Callable[[str, int, int, str], "SnippetContext | None"]
@@ -26,6 +28,7 @@ being typed (see `completion_context`)."""
 TOOL_CONTEXTS: dict[str, ContextFinder] = {
     "laravel": laravel.completion_context,
     "rails": rails_snippets.completion_context,
+    "liquibase": liquibase_snippets.completion_context,
     "knex": knex.js_context,
     "sequelize": sequelize.js_context,
     "typeorm": typeorm.completion_context,
