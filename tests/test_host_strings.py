@@ -70,3 +70,91 @@ def test_values_and_positions(
             continue
         # escapes and interpolations map to where they start
         assert src[position] in "\\$#`", (char, src[position : position + 4])
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "needle", "expected"),
+    [
+        (
+            "typescript",
+            'await queryRunner.query(`CREATE INDEX "IDX_email"\n    ON "users" ("email")`);\n',
+            "CREATE INDEX",
+            "  -- migration-lsp: ignore[non-concurrent-index]",
+        ),
+        (
+            "typescript",
+            'await queryRunner.query(`CREATE INDEX "IDX_email" ON "users" ("email")`);\n',
+            "CREATE INDEX",
+            "  // migration-lsp: ignore[non-concurrent-index]",
+        ),
+        (
+            "ruby",
+            "  execute <<~SQL\n    CREATE INDEX idx ON users (email);\n  SQL\n",
+            "CREATE INDEX",
+            "  -- migration-lsp: ignore[non-concurrent-index]",
+        ),
+        (
+            "php",
+            "<?php\nDB::statement('CREATE INDEX idx\n    ON users (email)');\n",
+            "CREATE INDEX",
+            "  -- migration-lsp: ignore[non-concurrent-index]",
+        ),
+        (
+            "php",
+            "<?php\nDB::statement('CREATE INDEX idx ON users (email)');\n",
+            "CREATE INDEX",
+            "  // migration-lsp: ignore[non-concurrent-index]",
+        ),
+    ],
+)
+def test_disable_for_this_line_inside_a_multi_line_string_writes_an_sql_comment(
+    language: str, text: str, needle: str, expected: str
+) -> None:
+    from migration_lsp.model import Migration
+    from migration_lsp.suppress import ignore_edit
+    from migration_lsp.text import Span
+
+    migration = Migration(path="m", text=text, tool="x", dialect=None, language=language)  # type: ignore[arg-type]
+    at = text.index(needle)
+    edit = ignore_edit(migration, "non-concurrent-index", Span(at, at + 5), whole_file=False)
+    assert edit.new_text == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        (
+            "yaml",
+            "databaseChangeLog:\n  - changeSet:\n      changes:\n        - sql:\n"
+            "            sql: |\n              CREATE INDEX idx ON users (email);\n",
+            "  -- migration-lsp: ignore[non-concurrent-index]",
+        ),
+        (
+            "yaml",
+            "databaseChangeLog:\n  - changeSet:\n      changes:\n        - createIndex:\n"
+            "            tableName: users\n",
+            "  # migration-lsp: ignore[non-concurrent-index]",
+        ),
+        (
+            "xml",
+            "<changeSet>\n  <sql><![CDATA[\n    CREATE INDEX idx ON users (email);\n  ]]></sql>\n",
+            "  -- migration-lsp: ignore[non-concurrent-index]",
+        ),
+        (
+            "xml",
+            '<changeSet>\n  <createIndex tableName="users" indexName="idx"/>\n',
+            "  <!-- migration-lsp: ignore[non-concurrent-index] -->",
+        ),
+    ],
+)
+def test_disable_for_this_line_in_changelog_text_blocks(
+    language: str, text: str, expected: str
+) -> None:
+    from migration_lsp.model import Migration
+    from migration_lsp.suppress import ignore_edit
+    from migration_lsp.text import Span
+
+    migration = Migration(path="m", text=text, tool="liquibase", dialect=None, language=language)  # type: ignore[arg-type]
+    at = text.index("CREATE INDEX") if "CREATE" in text else text.index("users")
+    edit = ignore_edit(migration, "non-concurrent-index", Span(at, at + 5), whole_file=False)
+    assert edit.new_text == expected

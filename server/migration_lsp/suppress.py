@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from migration_lsp.findings import Edit, Finding
 from migration_lsp.model import Migration
+from migration_lsp.parse.treesitter import Grammar
 from migration_lsp.rules.registry import BY_ID, UNUSED_IGNORE
 from migration_lsp.text import LineIndex, Span
 
@@ -145,7 +146,7 @@ _COMMENT_PREFIX = {
     "typescript": "//",
     "php": "//",
     "prisma": "//",
-    "json": "//",
+    "json": "#",
     "xml": "<!--",
 }
 _COMMENT_SUFFIX = {"xml": " -->"}
@@ -176,11 +177,14 @@ def ignore_edit(migration: Migration, rule: str, span: Span, whole_file: bool) -
     for directive in existing:
         if not directive.whole_file and lines.position(directive.span.start)[0] == line:
             return _add_id(text, directive, rule)
-    if migration.language == "python" and _line_ends_in_string(text, lines, line):
+    end_of_line = lines.line_start(line) + len(lines.line_text(line))
+    if _ends_in_string(migration, lines, line, end_of_line):
         prefix = "--"  # the line ends inside a multi-line SQL string: an SQL comment there
-    end = lines.line_start(line) + len(lines.line_text(line))
-    suffix = _COMMENT_SUFFIX.get(migration.language, "")
-    return Edit(Span(end, end), f"  {prefix} migration-lsp: ignore[{rule}]{suffix}")
+        suffix_override = ""
+    else:
+        suffix_override = None
+    suffix = _COMMENT_SUFFIX.get(migration.language, "") if suffix_override is None else ""
+    return Edit(Span(end_of_line, end_of_line), f"  {prefix} migration-lsp: ignore[{rule}]{suffix}")
 
 
 def _add_id(text: str, directive: Directive, rule: str) -> Edit:
@@ -198,6 +202,68 @@ def _is_header_line(text: str, line: int) -> bool:
 
 def _eol(text: str) -> str:
     return "\r\n" if "\r\n" in text[:2000] else "\n"
+
+
+_STRING_NODES = frozenset(
+    {
+        "string",
+        "template_string",
+        "encapsed_string",
+        "heredoc",
+        "heredoc_body",
+        "nowdoc",
+    }
+)
+_GRAMMARS: dict[str, Grammar] = {
+    "ruby": "ruby",
+    "php": "php",
+    "javascript": "javascript",
+    "typescript": "typescript",
+}
+
+
+def _ends_in_string(migration: Migration, lines: LineIndex, line: int, offset: int) -> bool:
+    """Whether the end of `line` lies inside a multi-line string literal (a comment in the
+    host language would become part of the SQL there)."""
+    if migration.language == "python":
+        return _line_ends_in_string(migration.text, lines, line)
+    if migration.language in ("yaml", "json"):
+        return _in_yaml_block(lines, line)
+    if migration.language == "xml":
+        return _in_cdata(migration.text, offset)
+    grammar = _GRAMMARS.get(migration.language)
+    if grammar is None:
+        return False
+    from migration_lsp.parse.treesitter import TreeSource
+
+    source = TreeSource(migration.text, grammar)
+    byte = len(migration.text[:offset].encode("utf-8"))
+    node = source.root.descendant_for_byte_range(byte, byte)
+    while node is not None:
+        if node.type in _STRING_NODES:
+            return node.start_point[0] <= line < node.end_point[0]
+        node = node.parent
+    return False
+
+
+def _in_yaml_block(lines: LineIndex, line: int) -> bool:
+    """The line belongs to a YAML block scalar (`sql: |`): its text, not YAML."""
+    text = lines.line_text(line)
+    indent = len(text) - len(text.lstrip(" "))
+    for earlier in range(line - 1, -1, -1):
+        above = lines.line_text(earlier)
+        if not above.strip():
+            continue
+        above_indent = len(above) - len(above.lstrip(" "))
+        if above_indent < indent:
+            return above.rstrip().endswith(("|", "|-", "|+", ">", ">-", ">+"))
+    return False
+
+
+def _in_cdata(text: str, offset: int) -> bool:
+    """`offset` lies inside a CDATA section, where an XML comment would be SQL text."""
+    start = text.rfind("<![CDATA[", 0, offset)
+    return start != -1 and text.find("]]>", start, offset) == -1
 
 
 def _line_ends_in_string(text: str, lines: LineIndex, line: int) -> bool:
