@@ -303,3 +303,27 @@ def test_graph_of_a_versioned_tool_is_the_application_order(
     ]
     assert listed == ["1", "2", "2", "10"]
     assert out.count("! duplicate-revision") == 2
+
+
+def test_liquibase_changesets_with_the_same_id_and_author(tmp_path: Path) -> None:
+    from migration_lsp.engine import analyse
+    from rule_helpers import config
+
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog">\n'
+        '    <changeSet id="1" author="alice">\n'
+        '        <createTable tableName="users"><column name="id" type="bigint"/></createTable>\n'
+        "    </changeSet>\n"
+        '    <changeSet id="1" author="alice">\n'
+        '        <createTable tableName="teams"><column name="id" type="bigint"/></createTable>\n'
+        "    </changeSet>\n"
+        '    <changeSet id="1" author="bob">\n'
+        '        <createTable tableName="roles"><column name="id" type="bigint"/></createTable>\n'
+        "    </changeSet>\n"
+        "</databaseChangeLog>\n"
+    )
+    migration = parse_migration("db/changelog/001.xml", text, "liquibase", "postgresql", {})
+    assert migration is not None
+    (finding,) = analyse(migration, config(select=["duplicate-revision"]))
+    assert finding.start[0] == 5 and "line 3" in finding.message

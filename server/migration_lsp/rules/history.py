@@ -231,7 +231,8 @@ def duplicate_revision(ctx: Context) -> Iterator[Finding]:
     """
     ## What it does
     Flags files declaring the same id: an Alembic `revision`, a Flyway version (`V1_1__` and
-    `V1.1__` are the same version), a Rails, golang-migrate, goose or dbmate version number.
+    `V1.1__` are the same version), a Rails, golang-migrate, goose or dbmate version number,
+    and Liquibase changeSets repeating an id and author within one changelog.
 
     ## Why is this bad?
     Usually a copied file or two branches that picked the same number. Flyway refuses to
@@ -253,6 +254,7 @@ def duplicate_revision(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix: renumber the migration that is not applied anywhere yet.
     """
+    yield from _duplicate_changesets(ctx)
     found = _here(ctx)
     if found is None:
         return
@@ -270,6 +272,24 @@ def duplicate_revision(ctx: Context) -> Iterator[Finding]:
                 f"{what.capitalize()} {node.id} is also declared by {listed}: the tool refuses "
                 f"to run (or keeps only one of them). Give this migration a new {what}.",
             )
+
+
+def _duplicate_changesets(ctx: Context) -> Iterator[Finding]:
+    """Liquibase identifies a changeSet by id, author and file: a repeat in one file."""
+    first: dict[tuple[str, ...], int] = {}
+    for cs in ctx.migration.changesets:
+        if not cs.identity:
+            continue
+        if cs.identity in first:
+            line = ctx.migration.lines.position(first[cs.identity])[0] + 1
+            yield ctx.finding(
+                cs.span,
+                f"{cs.label} has the same id and author as the changeSet on line {line}: "
+                'Liquibase refuses the changelog ("changesets had duplicate identifiers"). '
+                "Give it a new id.",
+            )
+        else:
+            first[cs.identity] = cs.span.start
 
 
 @rule(
