@@ -76,13 +76,27 @@ def test_examples_report_findings_in_several_tools(
     assert code == 1
     findings = json.loads(out)
     by_folder = {f["path"].split("/")[1] for f in findings}
-    assert {"billing-api", "shop", "ledger", "events"} <= by_folder
+    assert {
+        "billing-api",
+        "shop",
+        "ledger",
+        "events",
+        "storefront",
+        "crm",
+        "warehouse",
+    } <= by_folder
     rules = {(f["path"].rsplit("/", 1)[-1], f["rule"]) for f in findings}
     assert ("4e2d8b6a0c93_add_invoice_due_date.py", "add-not-null-column-without-default") in rules
     assert ("9b7f1d2c4a60_backfill_paid_at.py", "update-with-limit") in rules
     assert ("9b7f1d2c4a60_backfill_paid_at.py", "execute-result-used") in rules
     assert ("V2__add_account_limits.sql", "concurrent-index-in-transaction") in rules
     assert ("000003_events_account.up.sql", "concurrent-index-in-transaction") in rules
+    assert ("20240402110000_remove_sku_from_products.rb", "irreversible-change") in rules
+    assert (
+        "2024_04_10_120000_add_company_to_contacts_table.php",
+        "add-not-null-column-without-default",
+    ) in rules
+    assert ("002-stock-cleanup.xml", "changeset-without-rollback") in rules
     assert ("0003_product_slug.py", "runpython-without-reverse") in rules
     # the migration that does it right stays quiet
     assert not any(f["path"].endswith("c3a0e5f9d817_index_invoices_status.py") for f in findings)
