@@ -327,3 +327,16 @@ def test_liquibase_changesets_with_the_same_id_and_author(tmp_path: Path) -> Non
     assert migration is not None
     (finding,) = analyse(migration, config(select=["duplicate-revision"]))
     assert finding.start[0] == 5 and "line 3" in finding.message
+
+
+def test_liquibase_history_is_its_changesets(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    data = json.loads(_graph(Path(__file__).parent / "fixtures" / "liquibase", "json", capsys))
+    (proj,) = data["projects"]
+    ids = [n["id"] for n in proj["nodes"]]
+    assert ids[:3] == ["1::alice", "2::alice", "2::bob"]
+    first = proj["nodes"][0]
+    assert first["path"] == "db/changelog/changes/001-create-customers.xml"
+    # the same id and author in two changelogs are two changeSets: not duplicates
+    assert not any(p["rule"] == "duplicate-revision" for n in proj["nodes"] for p in n["problems"])

@@ -245,6 +245,7 @@ class Workspace:
                     result.notes.append(f"{path}: no migration project found")
                 for project in projects:
                     result.projects.append(project)
+                    self._folder_problems(project, result)
                     for file in project.migration_files() + project.misnamed_files():
                         if inside is None or inside in file.resolve().parents:
                             self._check_file(file, project, result, skipped, seen)
@@ -261,6 +262,27 @@ class Workspace:
                 f"{count} {tool} migration file(s) not checked: no {tool} parser yet"
             )
         return result
+
+    def _folder_problems(self, project: Project, result: CheckResult) -> None:
+        from migration_lsp.rules.naming import folder_problems
+
+        for folder, message in folder_problems(project):
+            try:
+                config = self.config_for(folder)
+            except ConfigError:
+                continue
+            rule = BY_ID["invalid-migration-filename"]
+            if rule.id not in config.enabled_rules() or config.is_excluded(folder):
+                continue
+            result.findings.append(
+                Finding(
+                    rule=rule.id,
+                    message=message,
+                    span=Span(0, 0),
+                    severity=config.severity.get(rule.id, rule.severity),
+                    path=str(folder),
+                )
+            )
 
     def _check_file(
         self,

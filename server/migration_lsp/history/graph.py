@@ -415,28 +415,57 @@ class History:
             return sorted(self.nodes, key=lambda n: (_version_key(n.id), n.direction))
         if self.project.tool in VERSIONED_TOOLS:
             return sorted(self.nodes, key=lambda n: (int(n.id), n.path.name))
+        if self.project.tool == "liquibase":  # by changelog file, then position in it
+            return list(self.nodes)
         return sorted(self.nodes, key=lambda n: (n.id, str(n.path)))
 
 
 # --------------------------------------------------------------------------- building
 
 
-_cache: dict[tuple[Path, str], tuple[object, Node | None]] = {}
+_cache: dict[tuple[Path, str], tuple[object, list[Node]]] = {}
 _cache_lock = threading.Lock()
 
 
-def _node_for(project: Project, path: Path, text: str) -> Node | None:
+def liquibase_nodes(path: Path, text: str) -> list[Node]:
+    """One node per changeSet, identified as Liquibase does within a file: `id::author`."""
+    from migration_lsp.parse import parse_migration
+
+    try:
+        migration = parse_migration(str(path), text, "liquibase", None, {})
+    except Exception:  # a changelog that cannot be read has no history to show
+        return []
+    if migration is None:
+        return []
+    return [
+        Node(
+            id="::".join(cs.identity),
+            path=path,
+            span=cs.span,
+            line=migration.lines.position(cs.span.start)[0],
+            message=cs.label,
+            direction=str(path),  # the file is part of the identity: no cross-file duplicates
+        )
+        for cs in migration.changesets
+        if cs.identity
+    ]
+
+
+def _nodes_for(project: Project, path: Path, text: str) -> list[Node]:
+    found: Node | None = None
     if project.tool in ("alembic", "flask-migrate"):
-        return alembic_node(path, text)
-    if project.tool == "django":
-        return django_node(path, text)
-    if project.tool in VERSIONED_TOOLS:
-        return versioned_node(project, path, text)
-    if project.tool in NAME_ORDERED_TOOLS:
+        found = alembic_node(path, text)
+    elif project.tool == "django":
+        found = django_node(path, text)
+    elif project.tool in VERSIONED_TOOLS:
+        found = versioned_node(project, path, text)
+    elif project.tool == "liquibase":
+        return liquibase_nodes(path, text)
+    elif project.tool in NAME_ORDERED_TOOLS:
         name = path.parent.name if project.tool == "prisma" else path.stem
         first = text.split("\n", 1)[0].rstrip("\r")
-        return Node(id=name, path=path, span=Span(0, len(first)), line=0, message=path.name)
-    return None
+        found = Node(id=name, path=path, span=Span(0, len(first)), line=0, message=path.name)
+    return [found] if found is not None else []
 
 
 def build_history(project: Project, buffers: Mapping[Path, str] | None = None) -> History:
@@ -462,13 +491,13 @@ def _one(project: Project, path: Path, buffer: str | None, texts: dict[Path, str
         with _cache_lock:
             hit = _cache.get((path, project.tool))
         if hit is not None and hit[0] == key:
-            node = hit[1]
+            nodes = hit[1]
         else:
-            node = _node_for(project, path, buffer)
+            nodes = _nodes_for(project, path, buffer)
             with _cache_lock:
-                _cache[(path, project.tool)] = (key, node)
+                _cache[(path, project.tool)] = (key, nodes)
         texts[path] = buffer
-        return [node] if node is not None else []
+        return nodes
     try:
         stat = path.stat()
     except OSError:
@@ -477,13 +506,12 @@ def _one(project: Project, path: Path, buffer: str | None, texts: dict[Path, str
     with _cache_lock:
         hit = _cache.get((path, project.tool))
     if hit is not None and hit[0] == key:
-        node = hit[1]
-    else:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return []
-        node = _node_for(project, path, text)
-        with _cache_lock:
-            _cache[(path, project.tool)] = (key, node)
-    return [node] if node is not None else []
+        return hit[1]
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    nodes = _nodes_for(project, path, text)
+    with _cache_lock:
+        _cache[(path, project.tool)] = (key, nodes)
+    return nodes

@@ -26,8 +26,19 @@ class ProjectGraph:
     """(absolute path, 0-based line) → the history findings there."""
 
     def problems_of(self, node: Node) -> list[Finding]:
+        """The findings of the node's file from its line on, up to the next node of the same
+        file (Liquibase changelogs hold several)."""
         path = os.path.abspath(node.path)
-        found = [f for (p, _), fs in self.problems.items() if p == path for f in fs]
+        lines = sorted(n.line for n in self.history.nodes if os.path.abspath(n.path) == path)
+        following = [line for line in lines if line > node.line]
+        first = node.line if node.line != lines[0] else -1
+        stop = following[0] if following else None
+        found = [
+            f
+            for (p, line), fs in self.problems.items()
+            if p == path and line >= first and (stop is None or line < stop)
+            for f in fs
+        ]
         return sorted(found, key=lambda f: (f.start, f.rule))
 
     @property

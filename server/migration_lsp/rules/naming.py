@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from migration_lsp.findings import Finding
 from migration_lsp.model import Severity
-from migration_lsp.project.detect import flyway_name_ok
+from migration_lsp.project.detect import Project, flyway_name_ok
 from migration_lsp.rules.base import Context, rule
 from migration_lsp.text import Span
 
@@ -79,7 +79,8 @@ def invalid_migration_filename(ctx: Context) -> Iterator[Finding]:
     Flags a file in a migrations folder whose name the tool will not accept: Flyway scripts not
     named `V<version>__<description>.sql` (one underscore, lower-case `v`), golang-migrate files
     without `.up.sql`/`.down.sql`, dbmate and goose files without a version, Rails files without
-    a timestamp, Knex and Sequelize files that do not start with one.
+    a timestamp, Knex and Sequelize files that do not start with one, and (in `check`) Prisma
+    migration folders without their `migration.sql`.
 
     ## Why is this bad?
     Flyway, golang-migrate and dbmate skip such files without a word: the migration is
@@ -107,3 +108,28 @@ def invalid_migration_filename(ctx: Context) -> Iterator[Finding]:
         return
     first = m.text.split("\n", 1)[0].rstrip("\r")
     yield ctx.finding(Span(0, len(first)), message)
+
+
+def folder_problems(project: Project) -> list[tuple[Path, str]]:
+    """Problems a project has with a folder rather than a file (`check` reports them on the
+    folder; an editor has no file to show them on): a Prisma migration folder without its
+    `migration.sql`, which `prisma migrate deploy` rejects (P3015)."""
+    if project.tool != "prisma":
+        return []
+    found: list[tuple[Path, str]] = []
+    for directory in project.migration_dirs:
+        try:
+            folders = sorted(p for p in directory.iterdir() if p.is_dir())
+        except OSError:
+            continue
+        for folder in folders:
+            if folder.name.startswith(".") or (folder / "migration.sql").is_file():
+                continue
+            found.append(
+                (
+                    folder,
+                    f"Prisma migration folder {folder.name} has no migration.sql: `prisma "
+                    "migrate deploy` stops with P3015. Restore the file or delete the folder.",
+                )
+            )
+    return found
