@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from migration_lsp import __version__
+from migration_lsp.cache import ENV_DIR, CheckCache, default_dir
 from migration_lsp.engine import Workspace
 from migration_lsp.model import Severity
 from migration_lsp.output import FORMATS, render
@@ -23,6 +24,12 @@ GRAPH_FORMATS = ("text", "json", "mermaid", "dot")
 
 def _id_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _jobs(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a number of processes, not {value!r}")
+    return int(value)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +59,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--unsafe-fixes", action="store_true", help="also apply fixes that need review"
+    )
+    check.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the cache of earlier results",
+    )
+    check.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"where to keep the cache (default: ${ENV_DIR}, else $XDG_CACHE_HOME/"
+        "migration-lsp, else ~/.cache/migration-lsp)",
+    )
+    check.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=0,
+        metavar="N",
+        help="check files in N processes (default 0: one per CPU; 1: in this process)",
     )
 
     detect = commands.add_parser("detect", help="show the migration projects found under PATH")
@@ -99,8 +125,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     mode = "fix" if args.fix else "diff" if args.diff else None
+    cache = None
+    if not args.no_cache and mode is None:
+        scope = repr((args.select, args.ignore))
+        cache = CheckCache(args.cache_dir or default_dir(), scope)
     workspace = Workspace(
-        select=args.select, ignore=args.ignore, fix=mode, unsafe_fixes=args.unsafe_fixes
+        select=args.select,
+        ignore=args.ignore,
+        fix=mode,
+        unsafe_fixes=args.unsafe_fixes,
+        cache=cache,
+        jobs=args.jobs,
     )
     result = workspace.check(args.paths)
     if args.diff:

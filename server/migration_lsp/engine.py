@@ -7,14 +7,35 @@ comments, and computing line/column positions. The LSP layer and the CLI only co
 
 from __future__ import annotations
 
+import bisect
 import logging
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from migration_lsp import suppress
+from migration_lsp.cache import (
+    CheckCache,
+    Entry,
+    content_digest,
+    decode_changesets,
+    decode_findings,
+    decode_nodes,
+    decode_problems,
+    digest,
+    encode_changesets,
+    encode_findings,
+    encode_nodes,
+    encode_problems,
+    file_digest,
+    project_fingerprint,
+    project_key,
+)
 from migration_lsp.findings import Finding
+from migration_lsp.history.git import AppliedChange, AppliedIndex
+from migration_lsp.history.graph import History, Node, Ref
 from migration_lsp.model import Migration, ParseProblem, Severity
 from migration_lsp.parse import PARSED_TOOLS, parse_migration
 from migration_lsp.project.config import Config, ConfigError, find_config, load_config
@@ -24,13 +45,10 @@ from migration_lsp.project.detect import (
     detect_for_file,
     detect_projects,
 )
-from migration_lsp.rules.base import Context
+from migration_lsp.rules.base import Context, Rule
+from migration_lsp.rules.history import HISTORY_RULES
 from migration_lsp.rules.registry import BY_ID, PARSE_ERROR, RULES
 from migration_lsp.text import LineIndex, Span
-
-if TYPE_CHECKING:
-    from migration_lsp.history.git import AppliedIndex
-    from migration_lsp.history.graph import History
 
 log = logging.getLogger(__name__)
 
@@ -79,17 +97,36 @@ def analyse(
         history=history,
         applied=applied,
     )
+    findings, _ = run_rules(context, RULES, enabled)
+    return settle(findings, migration, config, enabled)
+
+
+def run_rules(
+    context: Context, rules: Iterable[Rule], enabled: frozenset[str]
+) -> tuple[list[Finding], bool]:
+    """The raw findings of `rules` (those enabled and applying to the dialect), and whether
+    they all ran: one broken rule must not hide the others' findings."""
+    migration = context.migration
     findings: list[Finding] = []
-    for rule in RULES:
-        if rule.id not in enabled or not rule.applies_to(dialect):
+    complete = True
+    for rule in rules:
+        if rule.id not in enabled or not rule.applies_to(context.dialect):
             continue
         if migration.problems and rule.id != PARSE_ERROR:
             continue
         context.rule = rule
         try:
             findings.extend(rule.check(context))
-        except Exception:  # one broken rule must not hide the others' findings
+        except Exception:
             log.exception("internal error in rule %s on %s", rule.id, migration.path)
+            complete = False
+    return findings, complete
+
+
+def settle(
+    findings: list[Finding], migration: Migration, config: Config, enabled: frozenset[str]
+) -> list[Finding]:
+    """Ignore comments, severity overrides and line/column positions, in position order."""
     findings = suppress.apply(
         findings,
         migration,
@@ -167,6 +204,169 @@ def _size(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
+# --------------------------------------------------------------------------- one check's history
+
+
+class SettledHistory(History):
+    """A `History` that does not change while it is used (one `check`): every answer is worked
+    out once. The history rules ask about the whole graph for each file, which would otherwise
+    cost O(files²) (heads, replaced squashes, the files of a path) or worse."""
+
+    def __post_init__(self) -> None:
+        History.__post_init__(self)
+        self._memo: dict[object, Any] = {}
+        self._parents: dict[int, tuple[Node, list[str]]] = {}
+
+    def _once(self, key: object, compute: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def replaced(self) -> dict[str, str]:
+        return dict(self._once("replaced", super().replaced))
+
+    def parents(self, node: Node) -> list[str]:
+        hit = self._parents.get(id(node))
+        if hit is None or hit[0] is not node:
+            hit = self._parents[id(node)] = (node, super().parents(node))
+        return list(hit[1])
+
+    def heads(self, app: str | None = None) -> list[Node]:
+        return list(self._once(("heads", app), lambda: super(SettledHistory, self).heads(app)))
+
+    def nodes_in(self, path: Path | str) -> list[Node]:
+        def index() -> dict[Path | str, list[Node]]:
+            found: dict[Path | str, list[Node]] = {}
+            for node in self.nodes:
+                found.setdefault(node.path, []).append(node)
+                found.setdefault(str(node.path), []).append(node)
+            return found
+
+        paths = self._once("paths", index)
+        hit = paths.get(path) if isinstance(path, str) else None
+        return list(hit if hit is not None else paths.get(Path(path), ()))
+
+    def missing(self, node: Node) -> list[Ref]:
+        """As `History.missing`, with the set of apps worked out once."""
+        apps = self._once("apps", lambda: {n.app for n in self.nodes if n.app is not None})
+        out = []
+        for ref in node.parents + node.depends_on:
+            app, _, name = ref.id.partition(".")
+            if node.app is not None and (app not in apps or name in ("__first__", "__latest__")):
+                continue
+            if ref.id not in self.by_id:
+                out.append(ref)
+        return out
+
+    def children(self, node_id: str) -> list[Node]:
+        def index() -> dict[str, list[Node]]:
+            found: dict[str, list[Node]] = {}
+            for node in self.nodes:
+                for parent in self.parents(node):
+                    found.setdefault(parent, []).append(node)
+            return found
+
+        return list(self._once("children", index).get(node_id, ()))
+
+    def cycles(self) -> list[list[str]]:
+        return [list(c) for c in self._once("cycles", super().cycles)]
+
+    def duplicates(self) -> list[list[Node]]:
+        return [list(g) for g in self._once("duplicates", super().duplicates)]
+
+    def ordered(self) -> list[Node]:
+        return list(self._once("ordered", super().ordered))
+
+    def roots_of(self, node_id: str) -> set[str]:
+        if self.cycles():
+            return set(
+                self._once(
+                    ("roots", node_id), lambda: super(SettledHistory, self).roots_of(node_id)
+                )
+            )
+
+        def ups(nid: str) -> list[str]:
+            found = self.node(nid)
+            return [u for u in self.parents(found) if u in self.by_id] if found else []
+
+        memo = self._once("roots", dict)
+        return set(_closure(memo, node_id, ups, lambda nid, up: set() if up else {nid}))
+
+    def labels_of(self, node_id: str) -> set[str]:
+        if self.cycles():
+            return set(
+                self._once(
+                    ("labels", node_id), lambda: super(SettledHistory, self).labels_of(node_id)
+                )
+            )
+
+        def ups(nid: str) -> list[str]:
+            found = self.node(nid)
+            return self.parents(found) if found else []
+
+        def own(nid: str, _: list[str]) -> set[str]:
+            found = self.node(nid)
+            return set(found.labels) if found else set()
+
+        return set(_closure(self._once("labels", dict), node_id, ups, own))
+
+
+def _closure(
+    memo: dict[str, set[str]],
+    start: str,
+    ups: Callable[[str], list[str]],
+    own: Callable[[str, list[str]], set[str]],
+) -> set[str]:
+    """`own(x)` united with the closure of every `ups(x)`, memoised; the graph is acyclic."""
+    stack = [(start, False)]
+    while stack:
+        nid, expanded = stack.pop()
+        if nid in memo:
+            continue
+        above = ups(nid)
+        if not expanded:
+            stack.append((nid, True))
+            stack.extend((u, False) for u in above if u not in memo)
+            continue
+        found = own(nid, above)
+        for up in above:
+            found |= memo[up]
+        memo[nid] = found
+    return memo[start]
+
+
+class SettledApplied(AppliedIndex):
+    """An `AppliedIndex` whose `deleted()` is answered once per project and folder list:
+    deleted-applied-migration asks for every file, and each answer looks for every file of
+    the base tree's folders on disk."""
+
+    __slots__ = ("_deleted",)
+
+    @classmethod
+    def of(cls, index: AppliedIndex | None) -> AppliedIndex | None:
+        """`index` settled for one check (sharing its git answers), None for None."""
+        if index is None or isinstance(index, SettledApplied):
+            return index
+        settled = cls.__new__(cls)
+        for name in AppliedIndex.__slots__:
+            setattr(settled, name, getattr(index, name))
+        settled._deleted = {}
+        return settled
+
+    _deleted: dict[tuple[tuple[Path, ...], int], tuple[object, list[AppliedChange]]]
+
+    def deleted(
+        self, directories: Iterable[Path], is_migration: Callable[[Path], bool]
+    ) -> list[AppliedChange]:
+        folders = tuple(directories)
+        owner = getattr(is_migration, "__self__", is_migration)
+        key = (folders, id(owner))
+        hit = self._deleted.get(key)
+        if hit is None or hit[0] is not owner:
+            hit = self._deleted[key] = (owner, super().deleted(folders, is_migration))
+        return list(hit[1])
+
+
 # --------------------------------------------------------------------------- workspace
 
 
@@ -182,7 +382,12 @@ class CheckResult:
 
 
 class Workspace:
-    """Checks files and folders on disk, caching configuration per folder."""
+    """Checks files and folders on disk, caching configuration per folder.
+
+    With a `cache` (`cache.CheckCache`) per-file results are kept between runs; `jobs` > 1
+    checks the files that need it in that many processes (0: one per CPU). With neither, and
+    always for `--fix` / `--diff`, each file is analysed in turn as the language server
+    analyses a document: the reference the fast path is tested against."""
 
     def __init__(
         self,
@@ -192,6 +397,8 @@ class Workspace:
         root: Path | None = None,
         fix: str | None = None,
         unsafe_fixes: bool = False,
+        cache: CheckCache | None = None,
+        jobs: int = 1,
     ) -> None:
         self.select = select
         self.ignore = ignore
@@ -201,16 +408,17 @@ class Workspace:
         self.defaults = defaults
         """Options from the editor's settings; a configuration file's own options win."""
         self.root = root
+        self.cache = cache
+        self.jobs = jobs
         self._configs: dict[Path | None, Config] = {}
         self._django_states: dict[tuple[Path, str | None], tuple[list[str], Any]] = {}
         self._histories: dict[tuple[str, Path], History] = {}
+        self._applied: dict[tuple[Path, str | None], AppliedIndex | None] = {}
 
     def applied(self, project: Project, config: Config) -> AppliedIndex | None:
         """What the default branch has applied, from git (None outside a repository). The
         index caches itself per HEAD and default-branch commit, so a commit or a branch
         switch is seen at once."""
-        from migration_lsp.history.git import AppliedIndex
-
         return AppliedIndex.for_path(project.root, config.default_branch)
 
     def history(self, project: Project) -> History:
@@ -219,12 +427,15 @@ class Workspace:
 
         key = (project.tool, project.root)
         if key not in self._histories:
-            self._histories[key] = build_history(project)
+            built = build_history(project)
+            self._histories[key] = SettledHistory(built.project, built.nodes, built.texts)
         return self._histories[key]
 
     def config_for(self, path: Path) -> Config:
         """The configuration that applies to `path`; raises `ConfigError`."""
-        config_path = find_config(path)
+        return self._config_at(find_config(path))
+
+    def _config_at(self, config_path: Path | None) -> Config:
         if config_path not in self._configs:
             config = load_config(config_path, self.defaults, self.root)
             self._configs[config_path] = config.with_overrides(self.select, self.ignore)
@@ -232,35 +443,14 @@ class Workspace:
 
     def check(self, paths: Iterable[Path]) -> CheckResult:
         result = CheckResult()
-        skipped: dict[str, int] = {}
-        seen: set[Path] = set()
-        for path in paths:
-            if path.is_dir():
-                inside = None
-                projects = detect_projects(path)
-                if not projects:
-                    projects = detect_enclosing(path)
-                    inside = path.resolve()
-                if not projects:
-                    result.notes.append(f"{path}: no migration project found")
-                for project in projects:
-                    result.projects.append(project)
-                    self._folder_problems(project, result)
-                    for file in project.migration_files() + project.misnamed_files():
-                        if inside is None or inside in file.resolve().parents:
-                            self._check_file(file, project, result, skipped, seen)
-            elif path.exists():
-                found = detect_for_file(path.resolve()) or _guess_project(path)
-                if found is None:
-                    result.notes.append(f"{path}: not a migration file of a detected project")
-                    continue
-                self._check_file(path, found, result, skipped, seen)
-            else:
-                raise ConfigError(f"no such file or directory: {path}")
-        for tool, count in sorted(skipped.items()):
-            result.notes.append(
-                f"{count} {tool} migration file(s) not checked: no {tool} parser yet"
-            )
+        walk = _Walk(self, result)
+        self._applied = {}
+        if self.fix or (self.cache is None and self.jobs == 1):
+            walk.run(paths, self._check_file)
+            return result
+        jobs: list[Job] = []
+        walk.run(paths, jobs.append)
+        _FastCheck(self, jobs).run(result)
         return result
 
     def _folder_problems(self, project: Project, result: CheckResult) -> None:
@@ -284,43 +474,16 @@ class Workspace:
                 )
             )
 
-    def _check_file(
-        self,
-        path: Path,
-        project: Project,
-        result: CheckResult,
-        skipped: dict[str, int],
-        seen: set[Path],
-    ) -> None:
-        resolved = path.resolve()
-        if resolved in seen:
-            return
-        seen.add(resolved)
-        config = self.config_for(path)
-        if config.is_excluded(path):
-            return
-        if project.tool not in PARSED_TOOLS and path.suffix != ".sql":
-            skipped[project.tool] = skipped.get(project.tool, 0) + 1
-            return
-        name = str(path)
-        result.files_checked += 1
-        try:
-            size = path.stat().st_size
-            if size > config.max_file_size:
-                result.findings.append(oversized(name, size, config))
-                return
-            data = path.read_bytes()
-        except OSError as error:
-            result.findings.append(
-                Finding(
-                    rule=PARSE_ERROR,
-                    message=f"Cannot read file: {error.strerror or error}",
-                    span=Span(0, 0),
-                    severity=BY_ID[PARSE_ERROR].severity,
-                    path=name,
-                )
-            )
-            return
+    def _check_file(self, job: Job) -> None:
+        """The reference path: one file, as the language server analyses a document."""
+        path, project, config, data, result = (
+            job.path,
+            job.project,
+            job.config,
+            job.data,
+            job.result,
+        )
+        name = job.name
         text, problem = decode(data)
         settings = None
         if project.tool == "django" and problem is None:
@@ -345,20 +508,30 @@ class Workspace:
             problem=problem,
             settings=settings,
             history=self.history(project),
-            applied=self.applied(project, config),
+            applied=self.settled_applied(project, config),
         )
         result.findings.extend(analysis.findings)
 
-    def django_state(self, path: Path, dialect: str | None) -> Any:
+    def settled_applied(self, project: Project, config: Config) -> AppliedIndex | None:
+        """`applied()`, asked once per project and default branch during one check."""
+        key = (project.root, config.default_branch)
+        if key not in self._applied:
+            self._applied[key] = SettledApplied.of(self.applied(project, config))
+        return self._applied[key]
+
+    def django_state(
+        self, path: Path, dialect: str | None, listing: Iterable[str] | None = None
+    ) -> Any:
         """Model state after the app's earlier migrations, so `AlterField` knows what changed.
 
         Files are replayed once per folder and the state carried forward while files are
-        checked in order."""
+        checked in order. `listing`: the names of the folder's `*.py` files when the caller
+        has listed it already."""
         from migration_lsp.parse.django import replay_app_state
 
         folder = path.parent
-        earlier = sorted(p.name for p in folder.glob("*.py") if p.name < path.name)
-        earlier = [n for n in earlier if n != "__init__.py"]
+        names = listing if listing is not None else (p.name for p in folder.glob("*.py"))
+        earlier = sorted(n for n in names if n < path.name and n != "__init__.py")
         done, state = self._django_states.get((folder, dialect), ([], None))
         if done != earlier[: len(done)]:
             done, state = [], None
@@ -374,6 +547,117 @@ class Workspace:
             )
         self._django_states[(folder, dialect)] = (earlier, state)
         return state
+
+
+@dataclass(slots=True)
+class Job:
+    """One file admitted for checking: read, with its project and configuration."""
+
+    path: Path
+    project: Project
+    config: Config
+    data: bytes
+    result: CheckResult
+    at: int
+    """How many findings the result held when the file came up: its findings go there."""
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+
+class _Walk:
+    """Which files a check covers, in order: projects under each folder argument, their
+    migration files (and misnamed ones), single files by their project. Each file is
+    admitted once; excluded, unparsed, oversized and unreadable files are settled here."""
+
+    def __init__(self, workspace: Workspace, result: CheckResult) -> None:
+        self.workspace = workspace
+        self.result = result
+        self.skipped: dict[str, int] = {}
+        self.seen: set[Path] = set()
+        self._real_dirs: dict[Path, str] = {}
+        self._config_paths: dict[Path, Path | None] = {}
+
+    def run(self, paths: Iterable[Path], visit: Callable[[Job], None]) -> None:
+        result = self.result
+        for path in paths:
+            if path.is_dir():
+                inside = None
+                projects = detect_projects(path)
+                if not projects:
+                    projects = detect_enclosing(path)
+                    inside = path.resolve()
+                if not projects:
+                    result.notes.append(f"{path}: no migration project found")
+                for project in projects:
+                    result.projects.append(project)
+                    self.workspace._folder_problems(project, result)
+                    for file in project.migration_files() + project.misnamed_files():
+                        if inside is None or inside in self.resolve(file).parents:
+                            self.admit(file, project, visit)
+            elif path.exists():
+                found = detect_for_file(path.resolve()) or _guess_project(path)
+                if found is None:
+                    result.notes.append(f"{path}: not a migration file of a detected project")
+                    continue
+                self.admit(path, found, visit)
+            else:
+                raise ConfigError(f"no such file or directory: {path}")
+        for tool, count in sorted(self.skipped.items()):
+            result.notes.append(
+                f"{count} {tool} migration file(s) not checked: no {tool} parser yet"
+            )
+
+    def resolve(self, path: Path) -> Path:
+        """`path.resolve()` with one `lstat` per file: the folders' real paths are shared."""
+        if path.name in ("", ".", "..") or os.path.islink(path):
+            return path.resolve()
+        folder = path.parent
+        real = self._real_dirs.get(folder)
+        if real is None:
+            real = self._real_dirs[folder] = str(folder.resolve())
+        return Path(real, path.name)
+
+    def config(self, path: Path) -> Config:
+        """`Workspace.config_for` with the configuration file looked up once per folder."""
+        folder = path.parent
+        if folder not in self._config_paths:
+            self._config_paths[folder] = find_config(path)
+        return self.workspace._config_at(self._config_paths[folder])
+
+    def admit(self, path: Path, project: Project, visit: Callable[[Job], None]) -> None:
+        resolved = self.resolve(path)
+        if resolved in self.seen:
+            return
+        self.seen.add(resolved)
+        config = self.config(path)
+        if config.is_excluded(path):
+            return
+        if project.tool not in PARSED_TOOLS and path.suffix != ".sql":
+            self.skipped[project.tool] = self.skipped.get(project.tool, 0) + 1
+            return
+        result = self.result
+        name = str(path)
+        result.files_checked += 1
+        try:
+            size = path.stat().st_size
+            if size > config.max_file_size:
+                result.findings.append(oversized(name, size, config))
+                return
+            data = path.read_bytes()
+        except OSError as error:
+            result.findings.append(
+                Finding(
+                    rule=PARSE_ERROR,
+                    message=f"Cannot read file: {error.strerror or error}",
+                    span=Span(0, 0),
+                    severity=BY_ID[PARSE_ERROR].severity,
+                    path=name,
+                )
+            )
+            return
+        visit(Job(path, project, config, data, result, len(result.findings)))
 
 
 _CONTENT_HINTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
@@ -408,3 +692,413 @@ def _guess_project(path: Path) -> Project | None:
     if suffix == ".sql":
         return Project(tool="sql", root=path.parent, migration_dirs=[path.parent])
     return None
+
+
+# --------------------------------------------------------------------------- the fast check
+#
+# `check` over many files: cached entries where the key still matches, the rest parsed and
+# checked in worker processes (a Django app folder stays in one worker, in order, for its
+# state replay), then in this process the history rules, ignore comments, severities and
+# positions, exactly as `analyse` does them.
+
+GRAPH_IDS = frozenset(r.id for r in HISTORY_RULES)
+"""Rules that read other files through `Context.history` / `Context.applied`: never cached,
+run on every check from the (cached) history nodes."""
+LOCAL_RULES = tuple(r for r in RULES if r.id not in GRAPH_IDS)
+GRAPH_RULES = tuple(r for r in RULES if r.id in GRAPH_IDS)
+PARALLEL_MIN_FILES = 48
+"""Fewer files than this to parse are checked in this process: a pool costs more."""
+_RULE_SET = ",".join(r.id for r in RULES)
+_BOM = b"\xef\xbb\xbf"
+
+_Task = tuple[str, str, ParseProblem | None, Config, bool]
+"""(path, text, decoding problem, configuration, starts with a BOM): one file for a worker."""
+_Unit = tuple[Project, list[_Task], list[str] | None]
+"""Files of one project checked together, in order; the folder listing for Django."""
+
+
+class _LocalContext(Context):
+    """The context of the rules that read only their own file. Reading `history` or
+    `applied` is noted: the file is then analysed again in full (`redo`)."""
+
+    touched = False
+
+    @property
+    def history(self) -> History | None:
+        self.touched = True
+        return None
+
+    @history.setter
+    def history(self, value: History | None) -> None:
+        pass
+
+    @property
+    def applied(self) -> AppliedIndex | None:
+        self.touched = True
+        return None
+
+    @applied.setter
+    def applied(self, value: AppliedIndex | None) -> None:
+        pass
+
+
+def _analyse_unit(project: Project, tasks: list[_Task], listing: list[str] | None) -> list[Entry]:
+    """Worker side: parse and run the local rules on each file of a unit, in order."""
+    replay = Workspace()
+    out = []
+    for name, text, problem, config, bom in tasks:
+        settings = None
+        if project.tool == "django" and problem is None:
+            dialect = config.dialect or project.dialect
+            settings = {"django_state": replay.django_state(Path(name), dialect, listing)}
+        out.append(_local_entry(name, text, problem, project, config, settings, bom))
+    return out
+
+
+def _local_entry(
+    name: str,
+    text: str,
+    problem: ParseProblem | None,
+    project: Project,
+    config: Config,
+    settings: dict[str, Any] | None,
+    bom: bool,
+) -> Entry:
+    """What `analyse_document` computes from this file alone: parse facts, the local rules'
+    raw findings (before ignore comments and overrides) and the file's history nodes."""
+    from migration_lsp.history.graph import _nodes_for
+
+    node_text = ("\ufeff" if bom else "") + text
+    nodes = _nodes_for(project, Path(os.path.abspath(name)), _universal_newlines(node_text))
+    entry: Entry = {"nodes": encode_nodes(nodes), "parsed": False, "ok": True}
+    dialect = config.dialect or project.dialect
+    if problem is not None:
+        migration: Migration | None = Migration(
+            path=name,
+            text=text,
+            tool=project.tool,
+            dialect=dialect,
+            language="sql",
+            problems=[problem],
+        )
+    else:
+        merged = {**project.settings, **(settings or {})}
+        migration = parse_migration(name, text, project.tool, dialect, merged, project.flavor)
+    if migration is None:
+        return entry
+    enabled = config.enabled_rules()
+    effective = config.dialect or migration.dialect or "postgresql"
+    context = _LocalContext(migration, effective, config.check_downgrade, config.postgres_version)
+    raw, complete = run_rules(context, LOCAL_RULES, enabled)
+    rows = encode_findings(raw)
+    entry.update(
+        parsed=True,
+        path=migration.path,
+        tool=migration.tool,
+        dialect=migration.dialect,
+        lang=migration.language,
+        problems=encode_problems(migration.problems),
+        changesets=encode_changesets(c for c in migration.changesets if c.identity),
+        findings=rows or [],
+        ok=complete and rows is not None and not context.touched,
+    )
+    if migration.text != text:
+        entry["text"] = migration.text
+    if rows is None:
+        entry["raw"] = raw
+    if context.touched:
+        entry["redo"] = True
+    return entry
+
+
+def _universal_newlines(text: str) -> str:
+    """The text as `Path.read_text` gives it (how the history reads files)."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _run_units(units: list[_Unit], workers: int) -> list[list[Entry]]:
+    """Each unit's entries, computed in `workers` processes (biggest units first)."""
+    if workers <= 1:
+        return [_analyse_unit(*unit) for unit in units]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    order = sorted(range(len(units)), key=lambda i: -sum(len(t[1]) for t in units[i][1]))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = {i: pool.submit(_analyse_unit, *units[i]) for i in order}
+            return [futures[i].result() for i in range(len(units))]
+    except BrokenProcessPool:
+        log.warning("a worker process died; checking the files in this process")
+        return [_analyse_unit(*unit) for unit in units]
+
+
+@dataclass(slots=True)
+class _Item:
+    job: Job
+    text: str
+    problem: ParseProblem | None
+    digest: str
+    key: str = ""
+    entry: Entry | None = None
+    findings: list[Finding] = field(default_factory=list)
+    done: bool = False
+    """Settled without parsing (too large once decoded)."""
+
+
+class _FastCheck:
+    """One `check` of admitted files through the cache and the worker processes."""
+
+    def __init__(self, workspace: Workspace, jobs: list[Job]) -> None:
+        self.workspace = workspace
+        self.cache = workspace.cache
+        self.items = [_prepare(job) for job in jobs]
+        self._digests = {item.job.name: item.digest for item in self.items}
+        self._by_path = {
+            (id(item.job.project), os.path.abspath(item.job.name)): item for item in self.items
+        }
+        self._listings: dict[Path, list[str] | None] = {}
+        self._chains: dict[tuple[Path, str], tuple[list[str], list[str]]] = {}
+        self._contexts: dict[tuple[int, int], str] = {}
+        self._projects: dict[int, str] = {}
+        self._histories: dict[int, History] = {}
+
+    def run(self, result: CheckResult) -> None:
+        for item in self.items:
+            result.texts[item.job.name] = item.text
+        self._look_up()
+        self._compute([i for i in self.items if i.entry is None and not i.done])
+        for item in self.items:
+            if not item.done:
+                item.findings = self._finish(item)
+        merged: list[Finding] = []
+        before = 0
+        for item in self.items:
+            merged.extend(result.findings[before : item.job.at])
+            merged.extend(item.findings)
+            before = item.job.at
+        merged.extend(result.findings[before:])
+        result.findings = merged
+        if self.cache is not None:
+            self.cache.save()
+
+    # ---------------------------------------------------------------- keys and look-ups
+
+    def _look_up(self) -> None:
+        if self.cache is None:
+            return
+        for item in self.items:
+            if item.done:
+                continue
+            job = item.job
+            context = self._context(job.config, job.project)
+            item.key = digest(context, job.name, item.digest, self._dependencies(item))
+            item.entry = self.cache.get(project_key(job.project), job.name, item.key)
+
+    def _context(self, config: Config, project: Project) -> str:
+        """Everything but the file that decides its findings: configuration, project facts
+        (and the files its settings name), the rule set."""
+        key = (id(config), id(project))
+        if key not in self._contexts:
+            self._contexts[key] = digest(repr(config), self._project(project), _RULE_SET)
+        return self._contexts[key]
+
+    def _project(self, project: Project) -> str:
+        if id(project) not in self._projects:
+            self._projects[id(project)] = project_fingerprint(project)
+        return self._projects[id(project)]
+
+    def _dependencies(self, item: _Item) -> str:
+        """The other files this file's parser reads: the Django state replay and Laravel's
+        column history read the earlier migrations of the folder; a Flyway script may have a
+        `.conf` next to it."""
+        path, tool = item.job.path, item.job.project.tool
+        parts = []
+        if tool == "django" and item.problem is None:
+            parts.append(self._earlier(path, ".py"))
+        if tool == "laravel":
+            parts.append(self._earlier(path, ".php"))
+        if path.name.lower().endswith(".sql"):
+            listing = self._listing(path.parent)
+            conf = path.name + ".conf"
+            present = listing is None or conf in listing
+            parts.append(file_digest(f"{path}.conf") if present else "-")
+        return digest(*parts)
+
+    def _earlier(self, path: Path, suffix: str) -> str:
+        folder = path.parent
+        chain = self._chains.get((folder, suffix))
+        if chain is None:
+            names = sorted(
+                n for n in self._listing(folder) or () if n.endswith(suffix) and n != "__init__.py"
+            )
+            prefixes = [""]
+            for name in names:
+                prefixes.append(digest(prefixes[-1], name, self._digest(folder / name)))
+            chain = self._chains[(folder, suffix)] = (names, prefixes)
+        names, prefixes = chain
+        return prefixes[bisect.bisect_left(names, path.name)]
+
+    def _digest(self, path: Path) -> str:
+        found = self._digests.get(str(path))
+        if found is None:
+            found = self._digests[str(path)] = file_digest(path)
+        return found
+
+    def _listing(self, folder: Path) -> list[str] | None:
+        if folder not in self._listings:
+            try:
+                self._listings[folder] = os.listdir(folder)
+            except OSError:
+                self._listings[folder] = None
+        return self._listings[folder]
+
+    # ---------------------------------------------------------------- the misses
+
+    def _compute(self, items: list[_Item]) -> None:
+        if not items:
+            return
+        groups = self._units(items)
+        jobs = self.workspace.jobs if self.workspace.jobs > 0 else _cpus()
+        workers = 1 if len(items) < PARALLEL_MIN_FILES else min(jobs, len(groups))
+        units: list[_Unit] = []
+        for project, members, listing in groups:
+            tasks = [
+                (i.job.name, i.text, i.problem, i.job.config, i.job.data.startswith(_BOM))
+                for i in members
+            ]
+            units.append((project, tasks, listing))
+        for (_, members, _), entries in zip(groups, _run_units(units, workers), strict=True):
+            for item, entry in zip(members, entries, strict=True):
+                item.entry = entry
+                if self.cache is not None and entry.pop("ok"):
+                    self.cache.put(project_key(item.job.project), item.job.name, item.key, entry)
+
+    def _units(self, items: list[_Item]) -> list[tuple[Project, list[_Item], list[str] | None]]:
+        """Django: one unit per app folder (its state replay runs in order). Others: runs of
+        consecutive files, small enough for both workers to stay busy."""
+        by_project: dict[int, list[_Item]] = {}
+        for item in items:
+            by_project.setdefault(id(item.job.project), []).append(item)
+        size = max(8, min(64, len(items) // (_cpus() * 8) or 1))
+        units: list[tuple[Project, list[_Item], list[str] | None]] = []
+        for members in by_project.values():
+            project = members[0].job.project
+            if project.tool != "django":
+                units.extend(
+                    (project, members[i : i + size], None) for i in range(0, len(members), size)
+                )
+                continue
+            folders: dict[Path, list[_Item]] = {}
+            for item in members:
+                folders.setdefault(item.job.path.parent, []).append(item)
+            for folder, inside in folders.items():
+                listing = [n for n in self._listing(folder) or () if n.endswith(".py")]
+                units.append((project, inside, listing))
+        return units
+
+    # ---------------------------------------------------------------- this process
+
+    def _finish(self, item: _Item) -> list[Finding]:
+        entry, job = item.entry, item.job
+        assert entry is not None
+        if entry.get("redo"):
+            return self._in_full(item)
+        if not entry["parsed"]:
+            return []
+        migration = Migration(
+            path=entry["path"],
+            text=entry.get("text", item.text),
+            tool=entry["tool"],
+            dialect=entry["dialect"],
+            language=entry["lang"],
+            problems=decode_problems(entry["problems"]),
+            changesets=decode_changesets(entry["changesets"]),
+        )
+        raw = entry.get("raw")
+        local = raw if raw is not None else decode_findings(entry["findings"], migration.path)
+        config = job.config
+        enabled = config.enabled_rules()
+        effective = config.dialect or migration.dialect or "postgresql"
+        graph: list[Finding] = []
+        if any(r.id in enabled and r.applies_to(effective) for r in GRAPH_RULES):
+            context = Context(
+                migration,
+                effective,
+                config.check_downgrade,
+                config.postgres_version,
+                history=self._history(job.project),
+                applied=self.workspace.settled_applied(job.project, config),
+            )
+            graph, _ = run_rules(context, GRAPH_RULES, enabled)
+        return settle(local + graph, migration, config, enabled)
+
+    def _in_full(self, item: _Item) -> list[Finding]:
+        """A local rule read the history: analyse the file as the reference path does."""
+        job = item.job
+        settings = None
+        if job.project.tool == "django" and item.problem is None:
+            dialect = job.config.dialect or job.project.dialect
+            settings = {"django_state": self.workspace.django_state(job.path, dialect)}
+        analysis = analyse_document(
+            job.name,
+            item.text,
+            job.project,
+            job.config,
+            problem=item.problem,
+            settings=settings,
+            history=self._history(job.project),
+            applied=self.workspace.settled_applied(job.project, job.config),
+        )
+        return analysis.findings
+
+    def _history(self, project: Project) -> History:
+        """`build_history(project)`, from the nodes the entries hold."""
+        if id(project) not in self._histories:
+            nodes: list[Node] = []
+            for path in project.migration_files():
+                nodes.extend(self._nodes(project, path))
+            self._histories[id(project)] = SettledHistory(project, nodes, {})
+        return self._histories[id(project)]
+
+    def _nodes(self, project: Project, path: Path) -> list[Node]:
+        item = self._by_path.get((id(project), str(path)))
+        if item is not None and item.entry is not None:
+            return decode_nodes(item.entry["nodes"], path)
+        from migration_lsp.history.graph import _nodes_for
+
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return []
+        key = digest(self._project(project), str(path), content_digest(data))
+        name = "#" + str(path)
+        if self.cache is not None:
+            hit = self.cache.get(project_key(project), name, key)
+            if hit is not None:
+                return decode_nodes(hit["nodes"], path)
+        nodes = _nodes_for(project, path, _universal_newlines(data.decode("utf-8", "replace")))
+        if self.cache is not None:
+            self.cache.put(project_key(project), name, key, {"nodes": encode_nodes(nodes)})
+        return nodes
+
+
+def _prepare(job: Job) -> _Item:
+    text, problem = decode(job.data)
+    item = _Item(job, text, problem, content_digest(job.data))
+    if len(text) > job.config.max_file_size:
+        item.findings = [oversized(job.name, len(text.encode("utf-8")), job.config)]
+        item.done = True
+    return item

@@ -12,6 +12,7 @@ import re
 import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from migration_lsp.findings import Edit, Finding
 from migration_lsp.model import Migration
@@ -36,10 +37,24 @@ class Directive:
 
 
 def directives(text: str, lines: LineIndex, language: str = "sql") -> list[Directive]:
+    """The ignore comments of a text (new `Directive`s each call: they record their use)."""
     if "migration-lsp:" not in text:
         return []
+    return [
+        Directive(span=span, ids=ids, whole_file=whole_file, lines=covered)
+        for span, ids, whole_file, covered in _directives(text, language)
+    ]
+
+
+@lru_cache(maxsize=8)
+def _directives(
+    text: str, language: str
+) -> tuple[tuple[Span, tuple[str, ...] | None, bool, range], ...]:
+    """Found once per text: a code-action request asks for every finding in its range,
+    and reading a Python file's comments means tokenizing all of it."""
+    lines = LineIndex(text)
     comments = _python_comments(text, lines) if language == "python" else None
-    found: list[Directive] = []
+    found: list[tuple[Span, tuple[str, ...] | None, bool, range]] = []
     for match in _DIRECTIVE.finditer(text):
         line, column = lines.position(match.start())
         before = lines.line_text(line)[:column]
@@ -53,14 +68,14 @@ def directives(text: str, lines: LineIndex, language: str = "sql") -> list[Direc
         if match.group("ids") is not None:
             ids = tuple(i.strip() for i in match.group("ids").split(",") if i.strip())
         found.append(
-            Directive(
-                span=Span(match.start(), match.end()),
-                ids=ids,
-                whole_file=match.group("kind") == "ignore-file",
-                lines=range(line, line + 2 if alone else line + 1),
+            (
+                Span(match.start(), match.end()),
+                ids,
+                match.group("kind") == "ignore-file",
+                range(line, line + 2 if alone else line + 1),
             )
         )
-    return found
+    return tuple(found)
 
 
 def _python_comments(text: str, lines: LineIndex) -> dict[int, int] | None:
@@ -88,18 +103,24 @@ def apply(
     found = directives(migration.text, lines, migration.language)
     if not found:
         return list(findings)
+    whole_file = [d for d in found if d.whole_file]
+    by_line: dict[int, list[Directive]] = {}
+    for directive in found:
+        if not directive.whole_file:
+            for line in directive.lines:
+                by_line.setdefault(line, []).append(directive)
     kept: list[Finding] = []
     for finding in findings:
         scope = finding.scope or finding.span
         first = lines.position(scope.start)[0]
         last = lines.position(max(scope.end - 1, scope.start))[0]
+        if last - first < len(found):  # the directives of the finding's lines
+            nearby = [d for line in range(first, last + 1) for d in by_line.get(line, ())]
+        else:
+            nearby = [d for d in found if d.lines.start <= last and first < d.lines.stop]
         silenced = False
-        for directive in found:
-            if directive.ids is not None and finding.rule not in directive.ids:
-                continue
-            if directive.whole_file or (
-                directive.lines.start <= last and first < directive.lines.stop
-            ):
+        for directive in (*whole_file, *nearby):
+            if directive.ids is None or finding.rule in directive.ids:
                 directive.used.add(finding.rule)
                 silenced = True
         if not silenced:
@@ -267,12 +288,18 @@ def _in_cdata(text: str, offset: int) -> bool:
 
 
 def _line_ends_in_string(text: str, lines: LineIndex, line: int) -> bool:
+    return line in _lines_ending_in_strings(text)
+
+
+@lru_cache(maxsize=4)
+def _lines_ending_in_strings(text: str) -> frozenset[int]:
+    """The lines (0-based) whose end lies inside a multi-line Python string, found in one
+    pass over the tokens (before a tokenizing error, as far as it got)."""
+    inside: set[int] = set()
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.STRING and token.start[0] - 1 <= line < token.end[0] - 1:
-                return True
-            if token.start[0] - 1 > line:
-                return False
+            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+                inside.update(range(token.start[0] - 1, token.end[0] - 1))
     except (tokenize.TokenError, SyntaxError):
-        return False
-    return False
+        pass
+    return frozenset(inside)

@@ -8,7 +8,10 @@ UTF-32 units; every conversion goes through a `LineIndex` so it is written once.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
+
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +36,14 @@ class LineIndex:
     def __init__(self, text: str) -> None:
         self.text = text
         starts = [0]
-        find = text.find
-        pos = find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find("\n", pos + 1)
+        if "\r" in text:  # LSP's line breaks: "\r\n", "\n" and a lone "\r"
+            starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
+        else:
+            find = text.find
+            pos = find("\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
         self._starts = starts
         self._ascii = text.isascii()
 
@@ -56,18 +62,30 @@ class LineIndex:
         return self.text[start:end].rstrip("\r\n")
 
     def position(self, offset: int) -> tuple[int, int]:
-        """(line, column in code points) of `offset`."""
+        """(line, column in code points) of `offset`; an offset between the two characters
+        of a CRLF is the end of its line."""
         offset = max(0, min(offset, len(self.text)))
         line = bisect.bisect_right(self._starts, offset) - 1
-        return line, offset - self._starts[line]
+        return line, min(offset, self._line_end(line)) - self._starts[line]
 
     def offset(self, line: int, column: int) -> int:
         """Offset of (line, code-point column), clamped to the document."""
         if line >= len(self._starts):
             return len(self.text)
         start = self._starts[line]
-        end = self._starts[line + 1] - 1 if line + 1 < len(self._starts) else len(self.text)
-        return min(start + max(column, 0), end)
+        return min(start + max(column, 0), self._line_end(line))
+
+    def _line_end(self, line: int) -> int:
+        """Offset of the end of `line`'s text, before its line break."""
+        if line + 1 >= len(self._starts):
+            return len(self.text)
+        end = self._starts[line + 1]
+        text = self.text
+        if text[end - 1] == "\n":
+            end -= 1
+        if end > self._starts[line] and text[end - 1] == "\r":
+            end -= 1
+        return end
 
     def offset_from_utf8(self, line: int, byte_column: int) -> int:
         """Offset of a position whose column counts UTF-8 bytes (as `ast` reports them)."""

@@ -109,7 +109,10 @@ def _inverse(change: Element) -> list[Change]:
         ]
     if name in ("tagDatabase", "output", "empty", "stop", "comment"):
         return []
-    return [_todo(_UNDO.get(name, f"write the inverse of {name}").format(**_fields(change)))]
+    template = _UNDO.get(name)
+    if template is None:  # the name is the file's text: never a format string
+        return [_todo(f"write the inverse of {name}")]
+    return [_todo(template.format(**_fields(change)))]
 
 
 def _fields(change: Element) -> dict[str, str]:

@@ -12,7 +12,7 @@ import ast
 import io
 import tokenize
 from collections.abc import Iterator
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from migration_lsp.findings import Edit
 from migration_lsp.parse.python import PythonSource
@@ -34,14 +34,29 @@ from .text import (
 DEFAULT_UNIT = "    "
 
 
+class _Parsed:
+    """The parse and the parent map of one text, shared by the fixes built for it (a
+    code-action request or "fix all" builds many): read-only once built."""
+
+    def __init__(self, text: str) -> None:
+        self.source = PythonSource(text)
+        self.parents: dict[int, ast.AST] = {}
+
+
+@lru_cache(maxsize=2)
+def _parsed(text: str) -> _Parsed:
+    return _Parsed(text)
+
+
 class PyFile:
     """One Python migration text, parsed once for a fix."""
 
     def __init__(self, text: str) -> None:
+        shared = _parsed(text)
         self.text = text
-        self.source = PythonSource(text)
+        self.source = shared.source
         self.newline = newline_of(text)
-        self._parents: dict[int, ast.AST] = {}
+        self._parents = shared.parents
 
     @property
     def tree(self) -> ast.Module | None:

@@ -3,7 +3,9 @@ and `source.fixAll.migration-lsp` (safe fixes only)."""
 
 from __future__ import annotations
 
+import bisect
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,7 @@ from migration_lsp.findings import Applicability, Edit, Finding, Fix, NewFile
 from migration_lsp.lsp.convert import Positions, diagnostic, text_edits
 from migration_lsp.model import Migration
 from migration_lsp.suppress import ignore_edit
+from migration_lsp.text import Span
 
 if TYPE_CHECKING:
     from migration_lsp.lsp.server import MigrationServer
@@ -167,21 +170,15 @@ def code_actions(
 def _fix_all(
     server: MigrationServer, document: Document, migration: Migration, positions: Positions
 ) -> lsp.CodeAction | None:
-    """Every safe fix whose edits do not overlap an earlier one."""
-    chosen: list[Edit] = []
-    for finding in document.analysis.findings:
-        fix = compute_fix(finding, migration)
-        if fix is None or fix.applicability is not Applicability.SAFE or not fix.edits:
-            continue
-        if fix.files:
-            continue  # creating migrations is never part of "fix all"
-        if any(
-            (e.span.start < c.span.end and c.span.start < e.span.end) or e.span == c.span
-            for e in fix.edits
-            for c in chosen
-        ):
-            continue
-        chosen.extend(fix.edits)
+    """Every safe fix whose edits do not overlap an earlier one.
+
+    Checking each fix on its own (apply it, parse the whole file) made this quadratic: the
+    fixes are built unchecked, their combined result is checked once, and only when it fails
+    is each fix checked as a quick fix is."""
+    findings = document.analysis.findings
+    chosen = _choose_safe(findings, lambda f: _unchecked_fix(f, migration))
+    if chosen and not _edits_valid(migration, chosen):
+        chosen = _choose_safe(findings, lambda f: compute_fix(f, migration))
     if not chosen:
         return None
     chosen.sort(key=lambda e: e.span.start)
@@ -190,6 +187,71 @@ def _fix_all(
         kind=FIX_ALL,
         edit=_workspace_edit(server, document, chosen, positions),
     )
+
+
+def _choose_safe(findings: list[Finding], build: Callable[[Finding], Fix | None]) -> list[Edit]:
+    taken = _Taken()
+    chosen: list[Edit] = []
+    for finding in findings:
+        fix = build(finding)
+        if fix is None or fix.applicability is not Applicability.SAFE or not fix.edits:
+            continue
+        if fix.files:
+            continue  # creating migrations is never part of "fix all"
+        if any(taken.overlaps(e.span) for e in fix.edits):
+            continue
+        for edit in fix.edits:
+            taken.add(edit.span)
+        chosen.extend(fix.edits)
+    return chosen
+
+
+class _Taken:
+    """Spans of the edits chosen so far (never overlapping), sorted: whether a new span
+    overlaps one of them (or is the same empty span) in logarithmic time."""
+
+    def __init__(self) -> None:
+        self._spans: list[tuple[int, int]] = []
+
+    def overlaps(self, span: Span) -> bool:
+        spans = self._spans
+        # spans sorted by start that do not overlap also have ascending ends: only the last
+        # one starting before `span` can reach into it, then those starting inside it
+        index = max(0, bisect.bisect_left(spans, (span.start, span.start)) - 1)
+        while index < len(spans) and spans[index][0] <= span.end:
+            start, end = spans[index]
+            if (span.start < end and start < span.end) or (start, end) == (span.start, span.end):
+                return True
+            index += 1
+        return False
+
+    def add(self, span: Span) -> None:
+        bisect.insort(self._spans, (span.start, span.end))
+
+
+def _unchecked_fix(finding: Finding, migration: Migration) -> Fix | None:
+    """The preferred fix as its builder makes it, without checking the edited file."""
+    from migration_lsp.fixes import BUILDERS, TOOL_BUILDERS
+
+    table = TOOL_BUILDERS.get(migration.tool, BUILDERS)
+    builder = table.get(finding.rule)
+    if builder is None or migration.problems:
+        return None
+    try:
+        built = builder(finding, migration)
+    except Exception:  # a broken fix must not take "fix all" down
+        logging.getLogger(__name__).exception("building the fix for %s failed", finding.rule)
+        return None
+    from migration_lsp.fixes import _valid_files
+
+    candidates = built if isinstance(built, list) else [] if built is None else [built]
+    return next((fix for fix in candidates if _valid_files(fix)), None)
+
+
+def _edits_valid(migration: Migration, edits: list[Edit]) -> bool:
+    from migration_lsp.fixes import _valid
+
+    return _valid(migration, edits)
 
 
 def register(server: MigrationServer) -> None:

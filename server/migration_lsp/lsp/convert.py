@@ -8,6 +8,7 @@ through one `LineIndex` per document version.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from lsprotocol import types as lsp
 
@@ -32,6 +33,10 @@ class Positions:
     def __init__(self, lines: LineIndex, encoding: str) -> None:
         self.lines = lines
         self.encoding = str(encoding)
+        self.columns_are_units = (
+            self.encoding == lsp.PositionEncodingKind.Utf32 or lines.text.isascii()
+        )
+        """Client columns are code points here: no conversion needed."""
 
     def _units(self, text: str) -> int:
         if self.encoding == lsp.PositionEncodingKind.Utf8:
@@ -42,12 +47,17 @@ class Positions:
             return len(text)
         return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
-    def position(self, offset: int) -> lsp.Position:
+    def point(self, offset: int) -> tuple[int, int]:
+        """(line, character in the client's units) of `offset`."""
         line, column = self.lines.position(offset)
-        if column == 0:
-            return lsp.Position(line=line, character=0)
-        prefix = self.lines.text[self.lines.line_start(line) : self.lines.line_start(line) + column]
-        return lsp.Position(line=line, character=self._units(prefix))
+        if column == 0 or self.columns_are_units:
+            return line, column
+        start = self.lines.line_start(line)
+        return line, self._units(self.lines.text[start : start + column])
+
+    def position(self, offset: int) -> lsp.Position:
+        line, character = self.point(offset)
+        return lsp.Position(line=line, character=character)
 
     def range(self, span: Span) -> lsp.Range:
         return lsp.Range(start=self.position(span.start), end=self.position(span.end))
@@ -82,6 +92,49 @@ def diagnostic(finding: Finding, positions: Positions) -> lsp.Diagnostic:
         tags=[lsp.DiagnosticTag.Unnecessary] if finding.rule == UNUSED_IGNORE else None,
         data={"rule": finding.rule, "start": finding.span.start, "end": finding.span.end},
     )
+
+
+class RawJson(dict[str, Any]):
+    """A message part already in its JSON form: pygls sends it as it is (see
+    `send_raw_json`), where lsprotocol objects would cost more to build and serialize than
+    the analysis itself on a file with thousands of diagnostics."""
+
+
+def send_raw_json(converter: Any) -> None:
+    """Teach a pygls converter to pass `RawJson` through untouched."""
+    converter.register_unstructure_hook(RawJson, lambda value: value)
+
+
+def position_json(positions: Positions, offset: int) -> dict[str, int]:
+    line, character = positions.point(offset)
+    return {"line": line, "character": character}
+
+
+def diagnostic_json(finding: Finding, positions: Positions) -> dict[str, Any]:
+    """`diagnostic(finding)` as lsprotocol would serialize it, built directly (the finding
+    located by the engine, as every analysed finding is)."""
+    span = finding.span
+    if positions.columns_are_units:  # the engine has located it: (line, code-point column)
+        (start_line, start_column), (end_line, end_column) = finding.start, finding.end
+        start = {"line": start_line, "character": start_column}
+        end = {"line": end_line, "character": end_column}
+    else:
+        start, end = position_json(positions, span.start), position_json(positions, span.end)
+    found: dict[str, Any] = {
+        "range": {"start": start, "end": end},
+        "message": finding.message,
+        "severity": _SEVERITY_VALUES[finding.severity],
+        "code": finding.rule,
+        "codeDescription": {"href": finding.url},
+        "source": SOURCE,
+        "data": {"rule": finding.rule, "start": span.start, "end": span.end},
+    }
+    if finding.rule == UNUSED_IGNORE:
+        found["tags"] = [lsp.DiagnosticTag.Unnecessary.value]
+    return found
+
+
+_SEVERITY_VALUES = {severity: int(value) for severity, value in _SEVERITIES.items()}
 
 
 def text_edits(edits: list[Edit], positions: Positions) -> list[lsp.TextEdit]:

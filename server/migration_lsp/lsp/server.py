@@ -8,8 +8,12 @@ debounced after edits, so typing never waits for it.
 from __future__ import annotations
 
 import asyncio
+import gc
+import importlib
 import logging
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -19,13 +23,26 @@ from pygls.lsp.server import LanguageServer
 
 from migration_lsp import __version__
 from migration_lsp.lsp import actions, completion, history, hover, navigation
-from migration_lsp.lsp.convert import SOURCE, Positions, diagnostic
+from migration_lsp.lsp.convert import (
+    SOURCE,
+    Positions,
+    RawJson,
+    diagnostic,
+    diagnostic_json,
+    send_raw_json,
+)
 from migration_lsp.lsp.session import Document, Session
+from migration_lsp.lsp.sync import use_lsp_lines
 from migration_lsp.text import LineIndex
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE_SECONDS = 0.12
+"""The longest wait after an edit before analysing the document again (push clients)."""
+MIN_DEBOUNCE_SECONDS = 0.02
+"""The shortest: the wait follows what the document's last analysis cost, so a burst of
+keystrokes does not start analyses the next keystroke makes stale while they run, while a
+typical migration (a few milliseconds) gets its diagnostics right away."""
 PROJECTS_NOTIFICATION = "migrationLsp/projects"
 """Sent whenever detection changes: `{"projects": [{tool, flavor, root, folder, dialect,
 dialectSource, migrations}]}`; editors use it for a status display."""
@@ -77,6 +94,9 @@ class MigrationServer(LanguageServer):
         self.encoding: str = lsp.PositionEncodingKind.Utf16
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._reported_error: str | None = None
+        self._costs: dict[str, float] = {}
+        """Seconds the last analysis of each document took (for the debounce)."""
+        send_raw_json(self.protocol._converter)
 
     # ------------------------------------------------------------------ helpers
 
@@ -89,6 +109,30 @@ class MigrationServer(LanguageServer):
         positions = self.positions(document)
         return [diagnostic(f, positions) for f in document.analysis.findings]
 
+    def diagnostics_json(self, document: Document) -> list[dict[str, Any]]:
+        """The document's diagnostics in their JSON form, built once per analysis."""
+        cached = document.rendered
+        if cached is None or cached[0] != self.encoding:
+            positions = self.positions(document)
+            items = [diagnostic_json(f, positions) for f in document.analysis.findings]
+            cached = document.rendered = (self.encoding, items)
+        return cached[1]
+
+    def publish(self, uri: str, version: int | None, items: list[dict[str, Any]]) -> None:
+        """`textDocument/publishDiagnostics` with diagnostics already in JSON form."""
+        params = RawJson(uri=uri, diagnostics=items)
+        if version is not None:
+            params["version"] = version
+        send = getattr(self.protocol, "_send_data", None)
+        if send is None:  # another pygls: the typed path
+            self.protocol.notify(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, params)
+            return
+        send(RawJson(jsonrpc="2.0", method=lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, params=params))
+
+    def debounce(self, uri: str) -> float:
+        cost = self._costs.get(uri, 0.0)
+        return min(DEBOUNCE_SECONDS, max(MIN_DEBOUNCE_SECONDS, cost))
+
     async def analyse(self, uri: str) -> Document | None:
         """Analyse the open document's current text in a worker thread."""
         path = path_of(uri)
@@ -96,13 +140,15 @@ class MigrationServer(LanguageServer):
             return None
         try:
             text_document = self.workspace.get_text_document(uri)
-        except KeyError:
+            text, version = text_document.source, text_document.version
+        except (KeyError, OSError, UnicodeDecodeError):  # not open, and not readable on disk
             return None
-        text, version = text_document.source, text_document.version
         loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         document = await loop.run_in_executor(
             self.thread_pool, self.session.analyse, uri, path, text, version
         )
+        self._costs[uri] = time.perf_counter() - started
         if document.config_error and document.config_error != self._reported_error:
             self._reported_error = document.config_error
             self.window_show_message(
@@ -124,11 +170,7 @@ class MigrationServer(LanguageServer):
             self.relint_project(document)
         if self.pull:
             return
-        self.text_document_publish_diagnostics(
-            lsp.PublishDiagnosticsParams(
-                uri=uri, version=document.version, diagnostics=self.diagnostics(document)
-            )
-        )
+        self.publish(uri, document.version, self.diagnostics_json(document))
 
     def schedule(self, uri: str, delay: float = 0.0) -> None:
         previous = self._pending.pop(uri, None)
@@ -244,6 +286,7 @@ def create_server() -> MigrationServer:
         ls.pull = bool(text_document and text_document.diagnostic)
         # pygls has negotiated the encoding (and announces it); convert in the same units
         ls.encoding = str(ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16)
+        use_lsp_lines(ls.workspace)  # apply edits to the lines the client sees (issue 10)
         folders = [path_of(f.uri) for f in params.workspace_folders or []]
         if not folders and params.root_uri:
             folders = [path_of(params.root_uri)]
@@ -268,7 +311,8 @@ def create_server() -> MigrationServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: MigrationServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+        uri = params.text_document.uri
+        ls.schedule(uri, ls.debounce(uri))
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: MigrationServer, params: lsp.DidCloseTextDocumentParams) -> None:
@@ -277,6 +321,7 @@ def create_server() -> MigrationServer:
         if pending is not None:
             pending.cancel()
         ls.session.forget(uri)
+        ls._costs.pop(uri, None)
         if not ls.pull:
             ls.text_document_publish_diagnostics(
                 lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[])
@@ -288,12 +333,11 @@ def create_server() -> MigrationServer:
             identifier=SOURCE, inter_file_dependencies=True, workspace_diagnostics=False
         ),
     )
-    async def pull_diagnostics(
-        ls: MigrationServer, params: lsp.DocumentDiagnosticParams
-    ) -> lsp.DocumentDiagnosticReport:
+    async def pull_diagnostics(ls: MigrationServer, params: lsp.DocumentDiagnosticParams) -> Any:
+        """A full report, in JSON form (no debounce: the client asks when it wants them)."""
         document = await ls.analyse(params.text_document.uri)
-        items = ls.diagnostics(document) if document is not None else []
-        return lsp.RelatedFullDocumentDiagnosticReport(items=items)
+        items = ls.diagnostics_json(document) if document is not None else []
+        return RawJson(kind=lsp.DocumentDiagnosticReportKind.Full.value, items=items)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -362,9 +406,44 @@ def create_server() -> MigrationServer:
     return server
 
 
+_WARM_MODULES = (
+    "migration_lsp.fixes",
+    "migration_lsp.parse.alembic",
+    "migration_lsp.parse.django",
+    "migration_lsp.parse.sql_files",
+    "migration_lsp.parse.sql_incremental",
+)
+
+
+def warm_up() -> None:
+    """Import what the first edit and the first code action need (the parsers, sqlglot's
+    dialects, the fix builders) while the user has not asked for anything yet, then keep the
+    long-lived objects out of the garbage collector's way."""
+    try:
+        for module in _WARM_MODULES:
+            importlib.import_module(module)
+        from migration_lsp.parse.sql import _dialect
+
+        _dialect("postgresql")
+    except Exception:  # warming up is an optimisation only
+        log.exception("warm-up failed")
+    gc.freeze()
+
+
+def tune_gc() -> None:
+    """Analyses allocate many small objects that live until the next edit: the default
+    thresholds run a full collection every few keystrokes, each walking every object the
+    server holds (tens of milliseconds on a large file). Collect young objects less often
+    and never walk the modules and tables loaded at start (`gc.freeze`)."""
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 def serve(tcp: tuple[str, int] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="migration-lsp %(levelname)s %(message)s")
     server = create_server()
+    tune_gc()
+    threading.Thread(target=warm_up, name="migration-lsp-warm-up", daemon=True).start()
     if tcp is not None:
         server.start_tcp(*tcp)
     else:

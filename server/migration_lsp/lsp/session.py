@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from migration_lsp.engine import Analysis, Workspace, analyse_document, decode
 from migration_lsp.findings import Finding
+from migration_lsp.history.git import AppliedIndex
 from migration_lsp.history.graph import History
+from migration_lsp.lsp.snapshot import APPLIED_RECHECK_SECONDS, DiskSnapshot, SnapshotIndex
 from migration_lsp.model import Severity
 from migration_lsp.project.config import Config, ConfigError
 from migration_lsp.project.detect import Project, detect_projects
@@ -59,6 +62,8 @@ class Document:
     """A broken configuration file or setting that applies to this document (defaults used)."""
     history_key: object = None
     """The state of the project's history the analysis saw (see `Session.history_key`)."""
+    rendered: tuple[str, list[dict[str, Any]]] | None = None
+    """(position encoding, diagnostics in JSON form): built once, sent on every request."""
 
 
 class Session:
@@ -73,7 +78,12 @@ class Session:
         """Bumped whenever configuration or detection changes: older analyses are stale."""
         self._documents: dict[str, Document] = {}
         self._lock = threading.Lock()
-        self._histories: dict[tuple[str, Path], tuple[object, History]] = {}
+        self._histories: dict[tuple[str, Path], tuple[object, History, DiskSnapshot]] = {}
+        self._snapshots: dict[tuple[str, Path], DiskSnapshot] = {}
+        self._checked: dict[tuple[str, Path], History] = {}
+        self._applied: dict[
+            tuple[str, Path, str | None], tuple[int, float, SnapshotIndex | None]
+        ] = {}
         self._signatures: dict[tuple[str, Path], frozenset[tuple[str, str, tuple[str, ...]]]] = {}
 
     # ------------------------------------------------------------------ workspace
@@ -187,20 +197,41 @@ class Session:
 
     def history(self, project: Project, current: tuple[Path, str] | None = None) -> History:
         """The project's revision graph, open buffers taking the place of the saved files;
-        rebuilt when a buffer or the workspace (a watched-file event) changes."""
-        from migration_lsp.history.graph import build_history
-
+        rebuilt when a buffer or the workspace (a watched-file event) changes, from a
+        snapshot of the files on disk (see `snapshot`)."""
         buffers = self.buffers(project, current)
         signature = self._signature(buffers)
         key = (project.tool, project.root)
         with self._lock:
             cached = self._histories.get(key)
-        if cached is not None and cached[0] == signature:
+            snapshot = self._snapshots.get(key)
+        if cached is not None and cached[0] == signature and snapshot is cached[2]:
             return cached[1]
-        history = build_history(project, buffers)
+        if snapshot is None or not snapshot.fresh(self.generation):
+            snapshot = DiskSnapshot.read(project, self.generation, buffers)
+        history = snapshot.history(buffers)
         with self._lock:
-            self._histories[key] = (signature, history)
+            self._histories[key] = (signature, history, snapshot)
+            self._snapshots[key] = snapshot
         return history
+
+    def applied(self, project: Project, config: Config) -> AppliedIndex | None:
+        """What the default branch has applied: asked of git at most once a second (a
+        commit or a branch switch shows within that), the deleted files worked out once."""
+        key = (project.tool, project.root, config.default_branch)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._applied.get(key)
+        if hit is not None and hit[0] == self.generation and now - hit[1] < APPLIED_RECHECK_SECONDS:
+            return hit[2]
+        index = self.workspace.applied(project, config)
+        if hit is not None and hit[2] is not None and index is hit[2].inner:
+            wrapped: SnapshotIndex | None = hit[2]  # same answer: keep what it worked out
+        else:
+            wrapped = SnapshotIndex(index) if index is not None else None
+        with self._lock:
+            self._applied[key] = (self.generation, now, wrapped)
+        return wrapped
 
     def _signature(self, buffers: dict[Path, str]) -> object:
         return (self.generation, frozenset((p, hash(t)) for p, t in buffers.items()))
@@ -218,14 +249,19 @@ class Session:
         if project is None:
             return False
         history = self.history(project)
+        key = (project.tool, project.root)
+        with self._lock:
+            seen = self._checked.get(key)
+        if seen is history:  # the graph object is kept while the ids stay the same
+            return False
         signature = frozenset(
             (str(n.path), n.id, tuple(r.id for r in n.parents + n.depends_on))
             for n in history.nodes
         )
-        key = (project.tool, project.root)
         with self._lock:
             previous = self._signatures.get(key)
             self._signatures[key] = signature
+            self._checked[key] = history
         return previous is not None and previous != signature
 
     def open_documents(self, project: Project) -> list[Document]:
@@ -239,7 +275,7 @@ class Session:
             settings = {"django_state": self.workspace.django_state(path, dialect)}
         try:
             history = self.history(project, (path, text))
-            applied = self.workspace.applied(project, config)
+            applied = self.applied(project, config)
             return analyse_document(
                 str(path),
                 text,
@@ -265,8 +301,12 @@ class Session:
             return self._documents.get(uri)
 
     def forget(self, uri: str) -> None:
+        """A closed document: its file counts with its saved text again (read afresh)."""
         with self._lock:
-            self._documents.pop(uri, None)
+            document = self._documents.pop(uri, None)
+            if document is not None and document.project is not None:
+                project = document.project
+                self._snapshots.pop((project.tool, project.root), None)
 
     def analyse_file(self, path: Path) -> Analysis | None:
         """A file on disk that is not open in the editor."""

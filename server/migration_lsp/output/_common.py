@@ -21,12 +21,14 @@ def display_path(path: str, cwd: Path) -> str:
     if not pure.is_absolute():
         posix = pure.as_posix()
         return path if posix == ".." or posix.startswith("../") else posix
-    for base, target in ((cwd, Path(path)), (_resolved(cwd), _resolved(Path(path)))):
-        try:
-            return target.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return path
+    try:
+        return Path(path).relative_to(cwd).as_posix()
+    except ValueError:
+        pass
+    try:  # resolved only when needed: a path through a symlinked folder
+        return _resolved(Path(path)).relative_to(_resolved(cwd)).as_posix()
+    except ValueError:
+        return path
 
 
 def _resolved(path: Path) -> Path:
@@ -38,7 +40,11 @@ def _resolved(path: Path) -> Path:
 
 def sort_findings(findings: Sequence[Finding], cwd: Path) -> list[tuple[str, Finding]]:
     """(display path, finding) pairs ordered by path, line, column and rule."""
-    pairs = [(display_path(f.path, cwd), f) for f in findings]
+    shown: dict[str, str] = {}
+    for f in findings:
+        if f.path not in shown:
+            shown[f.path] = display_path(f.path, cwd)
+    pairs = [(shown[f.path], f) for f in findings]
     pairs.sort(key=lambda p: (p[0], p[1].start, p[1].rule, p[1].end, p[1].message))
     return pairs
 

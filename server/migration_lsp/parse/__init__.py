@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from pathlib import PurePath
 from typing import Any
 
-from migration_lsp.model import Migration
+from migration_lsp.model import Language, Migration, ParseProblem
+from migration_lsp.text import Span
 
 SQL_TOOLS = frozenset({"flyway", "prisma", "golang-migrate", "dbmate", "goose", "sql"})
 
@@ -36,10 +38,40 @@ def parse_migration(
     flavor: str | None = None,
 ) -> Migration | None:
     """Parse one migration file of `tool`; None when no parser exists for the tool yet."""
-    migration = _parse(path, text, tool, dialect, settings, flavor)
+    try:
+        migration = _parse(path, text, tool, dialect, settings, flavor)
+    except RecursionError:  # code nested deeper than a parser's recursive walk can follow
+        migration = _too_deep(path, text, tool, dialect)
     if migration is not None and settings:
         migration.runner = {k: v for k, v in settings.items() if k in _RUNNER_KEYS}
     return migration
+
+
+_LANGUAGES: dict[str, Language] = {
+    ".py": "python",
+    ".rb": "ruby",
+    ".php": "php",
+    ".js": "javascript",
+    ".cjs": "javascript",
+    ".mjs": "javascript",
+    ".ts": "typescript",
+    ".xml": "xml",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+}
+
+
+def _too_deep(path: str, text: str, tool: str, dialect: str | None) -> Migration:
+    """A file the parser could not walk: one parse problem instead of an exception."""
+    language = _LANGUAGES.get(PurePath(path).suffix.lower(), "sql")
+    problem = ParseProblem(
+        span=Span(0, 0),
+        message="Code nested too deeply to analyse: the file was not checked",
+    )
+    return Migration(
+        path=path, text=text, tool=tool, dialect=dialect, language=language, problems=[problem]
+    )
 
 
 _RUNNER_KEYS = frozenset(

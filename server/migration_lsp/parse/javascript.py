@@ -245,25 +245,47 @@ def string_value(source: TreeSource, node: Node | None) -> HostString | None:
     node = unwrap(node)
     if node.type in ("string", "template_string"):
         return decode(source, node, JS)
-    if node.type == "binary_expression" and _operator(node) == "+":
-        left = node.child_by_field_name("left")
-        right = node.child_by_field_name("right")
-        parts = [string_value(source, left), string_value(source, right)]
-        if all(p is None for p in parts):
-            return None
-        value: list[str] = []
-        positions: list[int] = []
-        formatted = False
-        for part, side in zip(parts, (left, right), strict=True):
-            if part is None:
-                span = source.span(side) if side is not None else source.span(node)
-                part = HostString(PLACEHOLDER, [span.start] * len(PLACEHOLDER) + [span.end], True)
-            value.append(part.value)
-            positions.extend(part.positions[:-1])
-            formatted = formatted or part.formatted
-        positions.append(source.span(node).end)
-        return HostString("".join(value), positions, formatted)
-    return None
+    if not _is_plus(node):
+        return None
+    # `a + b + c` nests to the left once per operand: walk that spine in a loop, so a string
+    # built from hundreds of pieces does not exhaust Python's stack
+    spine: list[Node] = []
+    current: Node | None = node
+    while current is not None and _is_plus(current):
+        spine.append(current)
+        left = current.child_by_field_name("left")
+        current = unwrap(left) if left is not None else None
+    found = string_value(source, spine[-1].child_by_field_name("left"))
+    for level in reversed(spine):
+        found = _concatenation(source, level, found)
+    return found
+
+
+def _is_plus(node: Node) -> bool:
+    return node.type == "binary_expression" and _operator(node) == "+"
+
+
+def _concatenation(
+    source: TreeSource, node: Node, left_value: HostString | None
+) -> HostString | None:
+    """The value of `left + right` given the left operand's value."""
+    left = node.child_by_field_name("left")
+    right = node.child_by_field_name("right")
+    parts = [left_value, string_value(source, right)]
+    if all(p is None for p in parts):
+        return None
+    value: list[str] = []
+    positions: list[int] = []
+    formatted = False
+    for part, side in zip(parts, (left, right), strict=True):
+        if part is None:
+            span = source.span(side) if side is not None else source.span(node)
+            part = HostString(PLACEHOLDER, [span.start] * len(PLACEHOLDER) + [span.end], True)
+        value.append(part.value)
+        positions.extend(part.positions[:-1])
+        formatted = formatted or part.formatted
+    positions.append(source.span(node).end)
+    return HostString("".join(value), positions, formatted)
 
 
 def _operator(node: Node) -> str:

@@ -225,19 +225,22 @@ class _Reader:
         """Closures already read as Blueprint closures."""
 
     def visit(self, node: Node, loop: Span | None) -> None:
-        for child in node.named_children:
+        # not recursive: deeply nested code must not exhaust Python's stack
+        stack = [(child, loop) for child in reversed(node.named_children)]
+        while stack:
+            child, outer = stack.pop()
             if child.type in CALLS and is_outermost(child):
                 chain = chain_of(self.source, child)
                 if chain is not None:
-                    self.chain(chain, loop)
+                    self.chain(chain, outer)
             if child.id in self.done:
                 continue
-            inner = loop
+            inner = outer
             if child.type in _LOOPS:
                 inner = self.loop_header(child)
             elif child.type in _CLOSURES and self.each_closure(child):
                 inner = self.source.span(child)
-            self.visit(child, inner)
+            stack.extend((grandchild, inner) for grandchild in reversed(child.named_children))
 
     def loop_header(self, node: Node) -> Span:
         body = node.child_by_field_name("body")

@@ -212,17 +212,31 @@ def string_value(source: TreeSource, node: Node) -> HostString | None:
         inner = named_children(node)
         return string_value(source, inner[0]) if inner else None
     if kind == "binary_expression":
-        operator = node.child_by_field_name("operator")
-        if operator is None or source.node_text(operator) != ".":
-            return None
-        left = node.child_by_field_name("left")
-        right = node.child_by_field_name("right")
-        if left is None or right is None:
-            return None
-        parts = [_part(source, left), _part(source, right)]
-        value = parts[0].value + parts[1].value
-        positions = parts[0].positions[:-1] + parts[1].positions
-        return HostString(value, positions, parts[0].formatted or parts[1].formatted)
+        # `$a . $b . $c` nests to the left once per operand: walk that spine in a loop, so a
+        # string built from hundreds of pieces does not exhaust Python's stack
+        spine: list[tuple[Node, Node]] = []
+        current = node
+        while current.type == "binary_expression":
+            operator = current.child_by_field_name("operator")
+            if operator is None or source.node_text(operator) != ".":
+                break
+            left = current.child_by_field_name("left")
+            right = current.child_by_field_name("right")
+            if left is None or right is None:
+                break
+            spine.append((left, right))
+            current = left
+        if len(spine) == 0 or current is not spine[-1][0]:
+            return None  # not a concatenation, or a broken one somewhere along the spine
+        found = _part(source, current)
+        for _, right in reversed(spine):
+            part = _part(source, right)
+            found = HostString(
+                found.value + part.value,
+                found.positions[:-1] + part.positions,
+                found.formatted or part.formatted,
+            )
+        return found
     return None
 
 

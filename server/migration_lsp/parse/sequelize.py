@@ -198,10 +198,13 @@ class _Reader:
         self.migration.operations.append(op)
 
     def visit(self, node: Node, in_tx: bool) -> None:
-        if node.type == "call_expression" and is_chain_top(node) and self.call(node, in_tx):
-            return
-        for child in node.children:
-            self.visit(child, in_tx)
+        stack = [node]  # not recursive: deeply nested code must not exhaust Python's stack
+        while stack:
+            current = stack.pop()
+            is_call = current.type == "call_expression" and is_chain_top(current)
+            if is_call and self.call(current, in_tx):
+                continue
+            stack.extend(reversed(current.children))
 
     def call(self, node: Node, in_tx: bool) -> bool:
         links = chain(node)

@@ -9,10 +9,11 @@ mapped through `positions` so SQL found inside a Python string reports on the st
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -58,6 +59,9 @@ from migration_lsp.model import (
 )
 from migration_lsp.text import Span
 
+if TYPE_CHECKING:
+    from migration_lsp.parse.sql_incremental import Segment
+
 logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
 
 SQLGLOT_DIALECTS = {
@@ -102,6 +106,8 @@ class Statement:
     tokens: list[Token]
     span: Span
     operations: list[Operation] = field(default_factory=list)
+    segment: Segment | None = None
+    """Set by `parse_sql_document`: the cached parse the operations are shared with."""
 
     @property
     def keyword(self) -> str:
@@ -140,24 +146,78 @@ def parse_sql(
     return result
 
 
+def parse_sql_document(
+    text: str,
+    dialect: str | None,
+    *,
+    offset: int = 0,
+    step: Step = Step.UP,
+    transaction: TransactionMode | None = None,
+) -> SqlResult:
+    """Parse a whole SQL file (or a section of one starting at document offset `offset`),
+    re-parsing only the statements an edit changed since an earlier call on a similar text
+    (see `sql_incremental`). Statements carry no tokens. Operations are shared with later
+    parses: change them only through `mark_transactions`. Without `transaction` they are left
+    unmarked, for the caller to mark once it knows the mode."""
+    from migration_lsp.parse.sql_incremental import parse_segments
+
+    grammar = _dialect(dialect)
+
+    def builder(chunk: str, positions: range) -> _Builder:
+        return _Builder(chunk, grammar, positions, step)
+
+    result = SqlResult()
+    for segment in parse_segments(text, grammar, dialect, step, offset, builder):
+        result.problems.extend(segment.problems)
+        if segment.span is not None:
+            result.statements.append(
+                Statement([], segment.span, segment.operations, segment=segment)
+            )
+    if transaction is not None:
+        mark_transactions(result, transaction)
+    return result
+
+
 def mark_transactions(result: SqlResult, transaction: TransactionMode) -> None:
     """Set `in_transaction` on every operation: wrapped by the runner, or between an explicit
     BEGIN and COMMIT.
 
     BEGIN/COMMIT themselves count as in a transaction only when the runner opens one: in a
-    multi-statement query an explicit BEGIN just turns the implicit transaction into a real one."""
+    multi-statement query an explicit BEGIN just turns the implicit transaction into a real one.
+    Operations shared with a cached parse are replaced by marked copies, never changed."""
     wrapped = transaction == "always" or (transaction == "multi" and len(result.statements) > 1)
     explicit = False
     for statement in result.statements:
+        flags = []
         for op in statement.operations:
             if isinstance(op, TransactionControl):
                 if op.kind == "begin":
                     explicit = True
                 elif op.kind in ("commit", "rollback"):
                     explicit = False
-                op.in_transaction = transaction == "always"
+                flags.append(transaction == "always")
             else:
-                op.in_transaction = wrapped or explicit
+                flags.append(wrapped or explicit)
+        _mark(statement, flags)
+
+
+def _mark(statement: Statement, flags: list[bool]) -> None:
+    operations = statement.operations
+    if statement.segment is None:
+        for op, flag in zip(operations, flags, strict=True):
+            op.in_transaction = flag
+        return
+    if all(op.in_transaction is flag for op, flag in zip(operations, flags, strict=True)):
+        return
+    from migration_lsp.parse.sql_incremental import shift_operation
+
+    marked = []
+    for op, flag in zip(operations, flags, strict=True):
+        copy = shift_operation(op, 0)
+        copy.in_transaction = flag
+        marked.append(copy)
+    statement.operations = marked
+    statement.segment.operations = marked  # the next parse reuses the marked copies
 
 
 def _split(tokens: list[Token]) -> list[list[Token]]:
@@ -268,6 +328,25 @@ class _Builder:
             statement.operations = [self.other(tokens, statement.span)]
         return statement
 
+    def parse_statement(
+        self, tokens: list[Token]
+    ) -> tuple[Span, list[Operation], list[ParseProblem]]:
+        """One statement's span, operations and problems (for `sql_incremental`)."""
+        scratch = SqlResult()
+        statement = self.statement(tokens, scratch)
+        return statement.span, statement.operations, scratch.problems
+
+    def parse_text(self) -> tuple[Span | None, list[Operation], list[ParseProblem]]:
+        """The whole text as one segment (a tail that does not tokenize)."""
+        scratch = SqlResult()
+        span: Span | None = None
+        operations: list[Operation] = []
+        for chunk in _split(self.tokenize(scratch)):
+            statement = self.statement(chunk, scratch)
+            span = span or statement.span
+            operations.extend(statement.operations)
+        return span, operations, scratch.problems
+
     def _parse_problem(self, error: ParseError, tokens: list[Token]) -> ParseProblem:
         detail = error.errors[0] if error.errors else {}
         description = str(detail.get("description") or "syntax error")
@@ -278,6 +357,7 @@ class _Builder:
                 if token.line == line and token.col >= col:
                     bad = token
                     break
+        description = _TOKEN_REPR.sub(lambda m: repr(m.group(1)), description)
         return ParseProblem(
             span=self.token_span(bad), message=f"SQL syntax error: {description.rstrip('.')}"
         )
@@ -1072,6 +1152,10 @@ class _Builder:
                 spans[part] = found
         return spans
 
+
+_TOKEN_REPR = re.compile(r"<Token token_type: [\w.]+, text: (.*?), line: \d+, col: \d+.*?>")
+"""sqlglot's repr of a token in an error message: its text is what the user needs to see (the
+line and offsets in it count from the statement, not the file)."""
 
 _PLPGSQL_STATEMENTS = frozenset(
     {

@@ -20,7 +20,12 @@ from migration_lsp.model import (
     Step,
     StepBody,
 )
-from migration_lsp.parse.sql import SqlResult, TransactionMode, mark_transactions, parse_sql
+from migration_lsp.parse.sql import (
+    SqlResult,
+    TransactionMode,
+    mark_transactions,
+    parse_sql_document,
+)
 from migration_lsp.text import Span
 
 _DBMATE_SECTION = re.compile(r"^--\s*migrate:(up|down)\b(.*)$", re.MULTILINE | re.IGNORECASE)
@@ -55,7 +60,7 @@ def parse_sql_migration(
         _require_up(migration, "goose", "-- +goose Up")
     elif tool == "flyway":
         step = Step.DOWN if name[:1] in "Uu" and not name.startswith("R__") else Step.UP
-        result = parse_sql(text, dialect, step=step)
+        result = parse_sql_document(text, dialect, step=step)
         _whole(migration, step, _flyway_mode(path, text, dialect, settings, result), result)
     elif tool == "golang-migrate":
         step = Step.DOWN if name.endswith(".down.sql") else Step.UP
@@ -86,7 +91,7 @@ def _whole(
     migration: Migration, step: Step, mode: TransactionMode, result: SqlResult | None = None
 ) -> None:
     if result is None:
-        result = parse_sql(migration.text, migration.dialect, step=step)
+        result = parse_sql_document(migration.text, migration.dialect, step=step)
     mark_transactions(result, mode)
     _add(migration, result)
     migration.transactional = mode != "never"
@@ -110,12 +115,8 @@ def _sections(
         start = match.end()
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
         mode: TransactionMode = "always" if transactional(match) else without
-        result = parse_sql(
-            text[start:end],
-            migration.dialect,
-            positions=range(start, end + 1),
-            step=step,
-            transaction=mode,
+        result = parse_sql_document(
+            text[start:end], migration.dialect, offset=start, step=step, transaction=mode
         )
         _add(migration, result)
         body = StepBody(

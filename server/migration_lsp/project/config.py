@@ -7,6 +7,7 @@ from here. Every mistake is reported with the file and line, never silently acce
 from __future__ import annotations
 
 import fnmatch
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -228,8 +229,7 @@ def load_config(
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        line = getattr(error, "lineno", None)
-        raise ConfigError(f"invalid TOML: {error}", path, line) from error
+        raise ConfigError(f"invalid TOML: {error}", path, _toml_error_line(error, text)) from error
     if path.name == "pyproject.toml":
         section = data.get("tool", {}).get("migration-lsp")
         if section is None:
@@ -242,6 +242,18 @@ def load_config(
         raise ConfigError(f"{table} must be a table", path)
     prefix = "tool.migration-lsp" if path.name == "pyproject.toml" else ""
     return parse_options({**(defaults or {}), **section}, path, _Locator(text, prefix), root)
+
+
+def _toml_error_line(error: tomllib.TOMLDecodeError, text: str) -> int:
+    """The line of a TOML error: `lineno` (Python 3.14+), else the "(at line N, ...)" of
+    the message, else the last line ("at end of document": an unclosed bracket or string)."""
+    line = getattr(error, "lineno", None)
+    if isinstance(line, int):
+        return line
+    found = re.search(r"at line (\d+)", str(error))
+    if found:
+        return int(found.group(1))
+    return max(1, len(text.rstrip("\n").splitlines()))
 
 
 class _Locator:

@@ -180,7 +180,7 @@ class Project:
             return []
         found: set[Path] = set()
         for d in self.migration_dirs:
-            for f in _scan(d, self.tool == "flyway"):
+            for f in _scan(d, self.tool == "flyway", self.root):
                 if f.name.lower().endswith(".sql") and not self.is_migration_file(f):
                     found.add(f)
         return sorted(found)
@@ -205,9 +205,13 @@ class Project:
         }
 
 
-def _scan(directory: Path, recursive: bool = False) -> list[Path]:
-    """Files of a folder (recursively: skipping hidden and ignored folders). Never raises."""
+def _scan(directory: Path, recursive: bool = False, root: Path | None = None) -> list[Path]:
+    """Files of a folder (recursively: skipping hidden and ignored folders). Never raises.
+
+    A symbolic link is followed only to a place inside `root` (the project): what lies
+    outside is never read, whatever a cloned repository links to (`~/.ssh`, `/proc`)."""
     out: list[Path] = []
+    inside = os.path.realpath(root) if root is not None else None
     stack = [directory]
     seen: set[str] = set()
     while stack:
@@ -226,6 +230,9 @@ def _scan(directory: Path, recursive: bool = False) -> list[Path]:
             continue
         for entry in entries:
             try:
+                linked = inside is not None and entry.is_symlink()
+                if linked and not _within_real(os.path.realpath(entry.path), str(inside)):
+                    continue
                 if entry.is_dir():
                     if recursive and entry.name not in SKIP_DIRS and not entry.name.startswith("."):
                         stack.append(Path(entry.path))
@@ -250,14 +257,20 @@ def _migration_files(p: Project) -> list[Path]:
                     subs = [Path(e.path) for e in it if e.is_dir()]
             except OSError:
                 continue
-            out.extend(s / "migration.sql" for s in subs if (s / "migration.sql").is_file())
+            out.extend(
+                s / "migration.sql"
+                for s in subs
+                if (s / "migration.sql").is_file() and _inside_project(p, s / "migration.sql")
+            )
         return out
     if tool == "liquibase":
         master = p.settings.get("changelog_file")
-        if isinstance(master, str) and os.path.isfile(master):
+        if isinstance(master, str) and os.path.isfile(master) and _inside_project(p, master):
             out.append(Path(master))
         for d in p.migration_dirs:
-            out.extend(f for f in _scan(d, True) if f.name.lower().endswith(_LIQUIBASE_EXTS))
+            out.extend(
+                f for f in _scan(d, True, p.root) if f.name.lower().endswith(_LIQUIBASE_EXTS)
+            )
         return out
     recursive = tool == "flyway" or (
         tool == "alembic" and bool(p.settings.get("recursive_version_locations"))
@@ -265,7 +278,7 @@ def _migration_files(p: Project) -> list[Path]:
     recursive = recursive or p.flavor == "sqitch" or bool(p.settings.get("recursive"))
     patterns = _flyway_patterns(p.settings) if tool == "flyway" else _FLYWAY_DEFAULT
     for d in p.migration_dirs:
-        for f in _scan(d, recursive):
+        for f in _scan(d, recursive, p.root):
             name = f.name
             if tool == "django":
                 is_py = name.endswith(".py") and name != "__init__.py"
@@ -274,6 +287,18 @@ def _migration_files(p: Project) -> list[Path]:
             elif _name_matches(p, name, patterns):
                 out.append(f)
     return out
+
+
+def _within_real(real: str, folder_real: str) -> bool:
+    return real == folder_real or real.startswith(folder_real.rstrip(os.sep) + os.sep)
+
+
+def _inside_project(p: Project, path: str | Path) -> bool:
+    """Whether `path`, links resolved, lies inside the project's folder."""
+    try:
+        return _within_real(os.path.realpath(path), os.path.realpath(p.root))
+    except (OSError, ValueError):
+        return False
 
 
 def _name_matches(p: Project, name: str, patterns: Sequence[re.Pattern[str]]) -> bool:
@@ -498,6 +523,13 @@ class _Detector:
         except Exception:
             log.debug("dialect detection failed for %s", project.root, exc_info=True)
 
+    def _in_workspace(self, path: Path) -> bool:
+        """Whether `path`, links resolved, lies inside the folder being detected."""
+        try:
+            return _within_real(os.path.realpath(path), os.path.realpath(self.ws.root))
+        except (OSError, ValueError):
+            return False
+
     def _clamp(self, root: Path) -> Path:
         return root if self.ws.contains(root) else self.ws.root
 
@@ -522,6 +554,8 @@ class _Detector:
             project.flavor = flavor
         for d in dirs:
             d = _norm(d)
+            if not self._in_workspace(d):
+                continue  # a configured folder outside the workspace is never scanned
             if d not in project.migration_dirs:
                 project.migration_dirs.append(d)
             self.claimed.add(d)

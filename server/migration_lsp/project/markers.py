@@ -42,8 +42,6 @@ SKIP_DIRS = frozenset(
 HEAD_BYTES = 4096
 CONFIG_BYTES = 512 * 1024
 _MAX_DEPTH = 64
-# Budget of directories visited through symlinks that point outside the workspace.
-_SYMLINK_DIR_BUDGET = 2000
 
 
 @dataclass(slots=True)
@@ -54,10 +52,6 @@ class DirInfo:
     files: list[str] = field(default_factory=list)
     subdirs: list[str] = field(default_factory=list)
     file_set: frozenset[str] = frozenset()
-
-
-def _within(child: str, parent: str) -> bool:
-    return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
 
 
 class Workspace:
@@ -72,27 +66,10 @@ class Workspace:
     # ------------------------------------------------------------------ walking
 
     def _walk(self) -> None:
-        root = self.root
-        root_real = os.path.realpath(root)
-        linked: list[tuple[Path, int]] = []
-        self._walk_from(root, 0, linked)
-        # Symlinked directories are followed afterwards, so a real path always wins over a
-        # link to the same place. Targets inside the workspace (already walked, or deliberately
-        # skipped) and ancestors of it (loops) are never followed; each target is walked once.
-        walked_targets: list[str] = []
-        budget = _SYMLINK_DIR_BUDGET
-        while linked and budget > 0:
-            path, depth = linked.pop(0)
-            try:
-                real = os.path.realpath(path)
-            except (OSError, ValueError):
-                continue
-            if _within(real, root_real) or _within(root_real, real):
-                continue
-            if any(_within(real, t) or _within(t, real) for t in walked_targets):
-                continue
-            walked_targets.append(real)
-            budget -= self._walk_from(path, depth, linked, budget)
+        # Symbolic links to folders are not followed: one to a place inside the workspace
+        # points at what the walk reaches anyway (or at an ancestor: a loop), and what lies
+        # outside the workspace folder is never scanned, whatever a cloned repository links to.
+        self._walk_from(self.root, 0, [])
 
     def _walk_from(
         self,

@@ -107,7 +107,7 @@ def _name(op: Operation, ctx: Context) -> str:
     severity=Severity.WARNING,
     category="reversibility",
     fix="convert-to-up-down",
-    anchors={"strong_migrations": "(ActiveRecord::IrreversibleMigration at rollback)"},
+    anchors={"rails": "ActiveRecord::IrreversibleMigration at rollback"},
 )
 def irreversible_change(ctx: Context) -> Iterator[Finding]:
     """
@@ -123,7 +123,8 @@ def irreversible_change(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```ruby
-    class RemoveLegacyCode < ActiveRecord::Migration[7.1]
+    # rails: db/migrate/20240501120000_remove_legacy_code_from_users.rb
+    class RemoveLegacyCodeFromUsers < ActiveRecord::Migration[7.1]
       def change
         remove_column :users, :legacy_code
       end
@@ -132,7 +133,8 @@ def irreversible_change(ctx: Context) -> Iterator[Finding]:
 
     ## Use instead
     ```ruby
-    class RemoveLegacyCode < ActiveRecord::Migration[7.1]
+    # rails: db/migrate/20240501120000_remove_legacy_code_from_users.rb
+    class RemoveLegacyCodeFromUsers < ActiveRecord::Migration[7.1]
       def change
         remove_column :users, :legacy_code, :string
       end
@@ -166,7 +168,7 @@ def irreversible_change(ctx: Context) -> Iterator[Finding]:
     severity=Severity.WARNING,
     category="reversibility",
     fix="add-rollback",
-    anchors={"liquibase": "rollback (auto-rollback unsupported)"},
+    anchors={"liquibase": "rollback fails with No inverse to ... created"},
 )
 def changeset_without_rollback(ctx: Context) -> Iterator[Finding]:
     """
@@ -182,21 +184,27 @@ def changeset_without_rollback(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```xml
-    <changeSet id="7" author="alice">
-        <dropColumn tableName="users" columnName="legacy_code"/>
-    </changeSet>
+    <!-- liquibase: db/changelog.xml -->
+    <databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog">
+        <changeSet id="7" author="alice">
+            <dropColumn tableName="users" columnName="legacy_code"/>
+        </changeSet>
+    </databaseChangeLog>
     ```
 
     ## Use instead
     ```xml
-    <changeSet id="7" author="alice">
-        <dropColumn tableName="users" columnName="legacy_code"/>
-        <rollback>
-            <addColumn tableName="users">
-                <column name="legacy_code" type="varchar(32)"/>
-            </addColumn>
-        </rollback>
-    </changeSet>
+    <!-- liquibase: db/changelog.xml -->
+    <databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog">
+        <changeSet id="7" author="alice">
+            <dropColumn tableName="users" columnName="legacy_code"/>
+            <rollback>
+                <addColumn tableName="users">
+                    <column name="legacy_code" type="varchar(32)"/>
+                </addColumn>
+            </rollback>
+        </changeSet>
+    </databaseChangeLog>
     ```
 
     ## Fix safety

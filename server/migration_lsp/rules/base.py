@@ -7,9 +7,9 @@ in fixed sections: What it does / Why is this bad? / Example / Use instead / Fix
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from migration_lsp.findings import Finding, Fix
 from migration_lsp.model import (
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from migration_lsp.history.graph import History
 
 Check = Callable[["Context"], Iterable[Finding]]
+T = TypeVar("T")
 
 PG = frozenset({"postgresql"})
 
@@ -112,12 +113,26 @@ class Context:
         self.rule: Rule | None = None
         self._created: dict[str, int] | None = None
         self._position: dict[int, int] = {}
+        self._operations: list[Operation] | None = None
+        self._memo: dict[object, Any] = {}
 
-    def operations(self) -> Iterator[Operation]:
-        """The operations safety rules judge: the forward step (and reverse when configured)."""
-        for op in self.migration.operations:
-            if op.step is Step.UP or self.check_downgrade:
-                yield op
+    def operations(self) -> list[Operation]:
+        """The operations safety rules judge: the forward step (and reverse when configured).
+        Worked out once: every rule walks them."""
+        if self._operations is None:
+            wanted = self.check_downgrade
+            self._operations = [
+                op for op in self.migration.operations if op.step is Step.UP or wanted
+            ]
+        return self._operations
+
+    def memo(self, key: object, compute: Callable[[Context], T]) -> T:
+        """`compute(self)` worked out once per migration: what several rules derive from the
+        whole file (the column definitions, the indexes) is not recomputed by each."""
+        if key not in self._memo:
+            self._memo[key] = compute(self)
+        value: T = self._memo[key]
+        return value
 
     def transaction_of(self, op: Operation) -> tuple[Step, int]:
         """Which transaction of its step `op` runs in: Liquibase runs every changeSet in a

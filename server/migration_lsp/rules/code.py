@@ -32,6 +32,7 @@ def row_by_row_data_migration(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
+    # alembic: alembic/versions/6a7b8c9d0e1f_fill_full_name.py
     def upgrade():
         conn = op.get_bind()
         rows = conn.execute(sa.text("SELECT id, first_name, last_name FROM users")).fetchall()
@@ -44,7 +45,9 @@ def row_by_row_data_migration(ctx: Context) -> Iterator[Finding]:
 
     ## Use instead
     One set-based statement, or bounded batches of it:
+
     ```python
+    # alembic: alembic/versions/6a7b8c9d0e1f_fill_full_name.py
     def upgrade():
         op.execute("UPDATE users SET full_name = first_name || ' ' || last_name")
     ```
@@ -97,6 +100,7 @@ def session_commit_in_migration(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
+    # alembic: alembic/versions/7b8c9d0e1f2a_activate_users.py
     def upgrade():
         session = Session(bind=op.get_bind())
         session.execute(sa.text("UPDATE users SET active = true WHERE active IS NULL"))
@@ -105,6 +109,7 @@ def session_commit_in_migration(ctx: Context) -> Iterator[Finding]:
 
     ## Use instead
     ```python
+    # alembic: alembic/versions/7b8c9d0e1f2a_activate_users.py
     def upgrade():
         op.get_bind().execute(sa.text("UPDATE users SET active = true WHERE active IS NULL"))
     ```

@@ -16,7 +16,6 @@ _FRAMEWORK_MODULES = ("django.", "sqlalchemy", "alembic", "flask_sqlalchemy", "s
     summary="One migration both changes the schema and moves data",
     severity=Severity.WARNING,
     category="data",
-    anchors={"django-migration-linter": "RUNPYTHON/RUNSQL with schema changes"},
 )
 def mixed_schema_and_data_change(ctx: Context) -> Iterator[Finding]:
     """
@@ -33,13 +32,29 @@ def mixed_schema_and_data_change(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
+    # alembic: alembic/versions/1b2c3d4e5f6a_add_full_name.py
     def upgrade():
-        op.add_column("users", sa.Column("full_name", sa.String(200)))
+        op.add_column("users", sa.Column("full_name", sa.Text(), nullable=True))
         op.execute("UPDATE users SET full_name = first_name || ' ' || last_name")
     ```
 
     ## Use instead
-    One migration adds the column, a second one backfills it (in batches).
+    One migration adds the column, a second one backfills it (in batches):
+
+    ```python
+    # alembic: alembic/versions/1b2c3d4e5f6a_add_full_name.py
+    def upgrade():
+        op.add_column("users", sa.Column("full_name", sa.Text(), nullable=True))
+    ```
+
+    ```python
+    # alembic: alembic/versions/2c3d4e5f6a7b_backfill_full_name.py
+    def upgrade():
+        op.execute(
+            "UPDATE users SET full_name = first_name || ' ' || last_name "
+            "WHERE id IN (SELECT id FROM users WHERE full_name IS NULL ORDER BY id LIMIT 1000)"
+        )
+    ```
 
     ## Fix safety
     No automatic fix.
@@ -70,7 +85,6 @@ def _data_after_schema(ctx: Context, ops: list[Operation]) -> Iterator[Finding]:
     summary="UPDATE or DELETE over a whole table in one statement",
     severity=Severity.INFO,
     category="data",
-    anchors={"strong_migrations": "backfill in batches"},
 )
 def unbatched_data_update(ctx: Context) -> Iterator[Finding]:
     """
@@ -84,15 +98,18 @@ def unbatched_data_update(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V20__backfill_email.sql
     UPDATE users SET email = username || '@example.com' WHERE email IS NULL;
     ```
 
     ## Use instead
     ```sql
+    -- flyway: db/migration/V20__backfill_email.sql
     UPDATE users SET email = username || '@example.com'
     WHERE id IN (SELECT id FROM users WHERE email IS NULL ORDER BY id LIMIT 1000);
-    -- repeated until it updates no rows, each batch in its own transaction
     ```
+    repeated until it updates no rows, each batch in its own transaction (the snippets
+    `mig-batch-update` and `mig-file-batch-update` write the loop).
 
     ## Fix safety
     No automatic fix; the snippets `mig-batch-update` and `mig-file-batch-update` write the
@@ -132,11 +149,13 @@ def update_with_limit(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V21__backfill_email.sql
     UPDATE users SET email = username || '@example.com' WHERE email IS NULL LIMIT 1000;
     ```
 
     ## Use instead
     ```sql
+    -- flyway: db/migration/V21__backfill_email.sql
     UPDATE users SET email = username || '@example.com'
     WHERE id IN (SELECT id FROM users WHERE email IS NULL LIMIT 1000);
     ```
@@ -162,6 +181,7 @@ def update_with_limit(ctx: Context) -> Iterator[Finding]:
     summary="The migration imports application models",
     severity=Severity.WARNING,
     category="data",
+    anchors={"django-migration-linter": "RUNPYTHON_MODEL_IMPORT"},
 )
 def model_import_in_migration(ctx: Context) -> Iterator[Finding]:
     """
@@ -177,12 +197,42 @@ def model_import_in_migration(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
+    # alembic: alembic/versions/3d4e5f6a7b8c_activate_users.py
     from myapp.models import User
+
+
+    def upgrade():
+        op.get_bind().execute(sa.update(User.__table__).values(active=True))
     ```
 
     ## Use instead
-    Alembic: describe the table inside the migration with `sa.table("users", sa.column("id"))`.
-    Django: `User = apps.get_model("myapp", "User")` inside the `RunPython` function.
+    Alembic: describe the table inside the migration, as it is at this revision.
+
+    ```python
+    # alembic: alembic/versions/3d4e5f6a7b8c_activate_users.py
+    users = sa.table("users", sa.column("id"), sa.column("active"))
+
+
+    def upgrade():
+        op.get_bind().execute(sa.update(users).values(active=True))
+    ```
+
+    Django: the historical model, inside the `RunPython` function.
+
+    ```python
+    # django: shop/migrations/0004_activate_customers.py
+    from django.db import migrations
+
+
+    def activate(apps, schema_editor):
+        Customer = apps.get_model("shop", "Customer")
+        Customer.objects.filter(active=False).update(active=True)
+
+
+    class Migration(migrations.Migration):
+        dependencies = [("shop", "0003_customer_active")]
+        operations = [migrations.RunPython(activate, migrations.RunPython.noop)]
+    ```
 
     ## Fix safety
     No automatic fix.
@@ -228,14 +278,19 @@ def sql_string_formatting(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
-    op.execute(f"UPDATE users SET plan = '{plan}' WHERE id = {user_id}")
+    # alembic: alembic/versions/4e5f6a7b8c9d_set_plan.py
+    def upgrade():
+        op.execute(f"UPDATE users SET plan = '{PLAN}' WHERE id = {USER_ID}")
     ```
 
     ## Use instead
     ```python
-    op.get_bind().execute(
-        sa.text("UPDATE users SET plan = :plan WHERE id = :id"), {"plan": plan, "id": user_id}
-    )
+    # alembic: alembic/versions/4e5f6a7b8c9d_set_plan.py
+    def upgrade():
+        op.get_bind().execute(
+            sa.text("UPDATE users SET plan = :plan WHERE id = :id"),
+            {"plan": PLAN, "id": USER_ID},
+        )
     ```
 
     ## Fix safety
@@ -290,13 +345,20 @@ def execute_result_used(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
-    result = op.execute("UPDATE users SET active = true WHERE active IS NULL")
-    if result.rowcount == 0: ...
+    # alembic: alembic/versions/5f6a7b8c9d0e_activate_users.py
+    def upgrade():
+        result = op.execute("UPDATE users SET active = true WHERE active IS NULL")
+        print(result.rowcount)
     ```
 
     ## Use instead
     ```python
-    result = op.get_bind().execute(sa.text("UPDATE users SET active = true WHERE ..."))
+    # alembic: alembic/versions/5f6a7b8c9d0e_activate_users.py
+    def upgrade():
+        result = op.get_bind().execute(
+            sa.text("UPDATE users SET active = true WHERE active IS NULL")
+        )
+        print(result.rowcount)
     ```
 
     ## Fix safety

@@ -18,6 +18,8 @@ from migration_lsp.rules.base import Context, rule
         "squawk": "renaming-column",
         "strong_migrations": "rename_column",
         "django-migration-linter": "RENAME_COLUMN",
+        "atlas": "BC102",
+        "alembic-guard": "AG004",
     },
 )
 def rename_column(ctx: Context) -> Iterator[Finding]:
@@ -32,12 +34,18 @@ def rename_column(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V14__rename_name.sql
     ALTER TABLE users RENAME COLUMN name TO full_name;
     ```
 
     ## Use instead
-    Add the new column, write to both, backfill, switch reads to the new column, stop writing the
-    old one, and drop it in a later release.
+    Expand and contract: add the new column, write to both, backfill, switch reads to the new
+    column, stop writing the old one, and drop it in a later release. The first step:
+
+    ```sql
+    -- flyway: db/migration/V14__add_full_name.sql
+    ALTER TABLE users ADD COLUMN full_name text;
+    ```
 
     ## Fix safety
     No automatic fix.
@@ -61,6 +69,8 @@ def rename_column(ctx: Context) -> Iterator[Finding]:
         "squawk": "renaming-table",
         "strong_migrations": "rename_table",
         "django-migration-linter": "RENAME_TABLE",
+        "atlas": "BC101",
+        "alembic-guard": "AG004",
     },
 )
 def rename_table(ctx: Context) -> Iterator[Finding]:
@@ -74,12 +84,25 @@ def rename_table(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
-    op.rename_table("customers", "clients")
+    # alembic: alembic/versions/8f9a0b1c2d3e_rename_customers.py
+    def upgrade():
+        op.rename_table("customers", "clients")
     ```
 
     ## Use instead
-    Create the new table, write to both, backfill, switch reads, then drop the old table; or
-    leave the table name and rename only the model class.
+    Create the new table, write to both, backfill, switch reads, then drop the old table; or keep
+    the table's name and rename only the model class (Django: `db_table = "shop_customer"`). The
+    first step:
+
+    ```python
+    # alembic: alembic/versions/8f9a0b1c2d3e_create_clients.py
+    def upgrade():
+        op.create_table(
+            "clients",
+            sa.Column("id", sa.BigInteger(), primary_key=True),
+            sa.Column("name", sa.Text(), nullable=False),
+        )
+    ```
 
     ## Fix safety
     No automatic fix.
@@ -103,6 +126,8 @@ def rename_table(ctx: Context) -> Iterator[Finding]:
         "squawk": "ban-drop-column",
         "strong_migrations": "remove_column",
         "django-migration-linter": "DROP_COLUMN",
+        "atlas": "DS103",
+        "alembic-guard": "AG005",
     },
 )
 def drop_column(ctx: Context) -> Iterator[Finding]:
@@ -116,13 +141,22 @@ def drop_column(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
-    op.drop_column("users", "legacy_name")
+    # alembic: alembic/versions/9a0b1c2d3e4f_drop_legacy_name.py
+    def upgrade():
+        op.drop_column("users", "legacy_name")
     ```
 
     ## Use instead
-    First release code that no longer uses the column (Django: remove the field from the
-    model state only, with `SeparateDatabaseAndState`; Rails: `ignored_columns`), then drop it
-    in a later migration, after a backup.
+    First release code that no longer uses the column (Rails: `ignored_columns`; Django: remove
+    the field from the model state only, with `SeparateDatabaseAndState`), then drop it in a later
+    migration, after a backup, saying that it is intended:
+
+    ```python
+    # alembic: alembic/versions/9a0b1c2d3e4f_drop_legacy_name.py
+    def upgrade():
+        # legacy_name unused since release 42; backed up in s3://backups/users_legacy_name.csv
+        op.drop_column("users", "legacy_name")  # migration-lsp: ignore[drop-column]
+    ```
 
     ## Fix safety
     No automatic fix.
@@ -144,9 +178,9 @@ def drop_column(ctx: Context) -> Iterator[Finding]:
     category="locks",
     anchors={
         "squawk": "ban-drop-table",
-        "strong_migrations": "remove_table",
         "django-migration-linter": "DROP_TABLE",
         "atlas": "DS102",
+        "alembic-guard": "AG005",
     },
 )
 def drop_table(ctx: Context) -> Iterator[Finding]:
@@ -160,11 +194,19 @@ def drop_table(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V15__drop_audit_log.sql
     DROP TABLE audit_log;
     ```
 
     ## Use instead
-    Stop using the table in a release first, take a backup, then drop it in its own migration.
+    Stop using the table in a release first, take a backup, then drop it in its own migration
+    and say that it is intended:
+
+    ```sql
+    -- flyway: db/migration/V15__drop_audit_log.sql
+    -- unused since release 42, archived to s3://backups/audit_log.csv
+    DROP TABLE audit_log;  -- migration-lsp: ignore[drop-table]
+    ```
 
     ## Fix safety
     No automatic fix.
@@ -183,7 +225,7 @@ def drop_table(ctx: Context) -> Iterator[Finding]:
     summary="TRUNCATE deletes every row under an ACCESS EXCLUSIVE lock",
     severity=Severity.WARNING,
     category="locks",
-    anchors={"atlas": "DS103"},
+    anchors={"squawk": "ban-truncate-cascade"},
 )
 def truncate_table(ctx: Context) -> Iterator[Finding]:
     """
@@ -196,11 +238,19 @@ def truncate_table(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V16__clear_sessions.sql
     TRUNCATE sessions;
     ```
 
     ## Use instead
-    Delete in batches, or leave clearing data to an operational task rather than a migration.
+    Delete in bounded batches, or leave clearing data to an operational task rather than a
+    migration:
+
+    ```sql
+    -- flyway: db/migration/V16__clear_old_sessions.sql
+    DELETE FROM sessions
+    WHERE id IN (SELECT id FROM sessions WHERE expires_at < now() ORDER BY id LIMIT 10000);
+    ```
 
     ## Fix safety
     No automatic fix.

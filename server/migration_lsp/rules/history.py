@@ -58,21 +58,107 @@ def multiple_heads(ctx: Context) -> Iterator[Finding]:
     "Conflicting migrations detected": the deploy fails before running anything.
 
     ## Example
+    Two branches each added a revision on top of `1975ea83b712`, and both were merged:
+
     ```python
-    # 27c6a30d7c24_add_email.py
+    # alembic: alembic/versions/1975ea83b712_create_users.py
+    revision = "1975ea83b712"
+    down_revision = None
+
+
+    def upgrade():
+        op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True))
+
+
+    def downgrade():
+        op.drop_table("users")
+    ```
+
+    ```python
+    # alembic: alembic/versions/27c6a30d7c24_add_email.py
     revision = "27c6a30d7c24"
     down_revision = "1975ea83b712"
 
-    # ae1027a6acf_add_phone.py
+
+    def upgrade():
+        op.add_column("users", sa.Column("email", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "email")
+    ```
+
+    ```python
+    # alembic: alembic/versions/ae1027a6acf_add_phone.py
     revision = "ae1027a6acf"
     down_revision = "1975ea83b712"
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("phone", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "phone")
     ```
 
     ## Use instead
     A merge revision with both heads as parents, as `alembic merge heads` writes it:
+
     ```python
+    # alembic: alembic/versions/1975ea83b712_create_users.py
+    revision = "1975ea83b712"
+    down_revision = None
+
+
+    def upgrade():
+        op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True))
+
+
+    def downgrade():
+        op.drop_table("users")
+    ```
+
+    ```python
+    # alembic: alembic/versions/27c6a30d7c24_add_email.py
+    revision = "27c6a30d7c24"
+    down_revision = "1975ea83b712"
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("email", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "email")
+    ```
+
+    ```python
+    # alembic: alembic/versions/ae1027a6acf_add_phone.py
+    revision = "ae1027a6acf"
+    down_revision = "1975ea83b712"
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("phone", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "phone")
+    ```
+
+    ```python
+    # alembic: alembic/versions/3c1f0e9ab5d2_merge_email_and_phone.py
     revision = "3c1f0e9ab5d2"
     down_revision = ("27c6a30d7c24", "ae1027a6acf")
+
+
+    def upgrade():
+        pass
+
+
+    def downgrade():
+        pass
     ```
 
     ## Fix safety
@@ -138,14 +224,60 @@ def missing_parent_revision(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
+    # alembic: alembic/versions/1975ea83b712_create_users.py
+    revision = "1975ea83b712"
+    down_revision = None
+
+
+    def upgrade():
+        op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True))
+
+
+    def downgrade():
+        op.drop_table("users")
+    ```
+
+    ```python
+    # alembic: alembic/versions/ae1027a6acf_add_phone.py
     revision = "ae1027a6acf"
-    down_revision = "1975ea83b71"  # the file says 1975ea83b712
+    down_revision = "1975ea83b71"  # the parent is 1975ea83b712
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("phone", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "phone")
     ```
 
     ## Use instead
     ```python
+    # alembic: alembic/versions/1975ea83b712_create_users.py
+    revision = "1975ea83b712"
+    down_revision = None
+
+
+    def upgrade():
+        op.create_table("users", sa.Column("id", sa.BigInteger(), primary_key=True))
+
+
+    def downgrade():
+        op.drop_table("users")
+    ```
+
+    ```python
+    # alembic: alembic/versions/ae1027a6acf_add_phone.py
     revision = "ae1027a6acf"
     down_revision = "1975ea83b712"
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("phone", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "phone")
     ```
 
     ## Fix safety
@@ -187,16 +319,63 @@ def revision_cycle(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
-    # a.py
-    revision = "a1"
-    down_revision = "b2"
-    # b.py
-    revision = "b2"
-    down_revision = "a1"
+    # alembic: alembic/versions/a1b2c3d4e5f6_add_email.py
+    revision = "a1b2c3d4e5f6"
+    down_revision = "b2c3d4e5f6a7"
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("email", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "email")
+    ```
+
+    ```python
+    # alembic: alembic/versions/b2c3d4e5f6a7_add_phone.py
+    revision = "b2c3d4e5f6a7"
+    down_revision = "a1b2c3d4e5f6"
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("phone", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "phone")
     ```
 
     ## Use instead
-    Point the oldest of them at the revision that really came before it.
+    Point the oldest of them at the revision that really came before it:
+
+    ```python
+    # alembic: alembic/versions/a1b2c3d4e5f6_add_email.py
+    revision = "a1b2c3d4e5f6"
+    down_revision = None
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("email", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "email")
+    ```
+
+    ```python
+    # alembic: alembic/versions/b2c3d4e5f6a7_add_phone.py
+    revision = "b2c3d4e5f6a7"
+    down_revision = "a1b2c3d4e5f6"
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("phone", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "phone")
+    ```
 
     ## Fix safety
     No automatic fix: which link is wrong needs a human.
@@ -240,15 +419,27 @@ def duplicate_revision(ctx: Context) -> Iterator[Finding]:
     `DuplicateMigrationVersionError`, Alembic silently keeps only one of the two files.
 
     ## Example
-    ```text
-    db/migration/V7__add_email.sql
-    db/migration/V7__add_phone.sql
+    ```sql
+    -- flyway: db/migration/V7__add_email.sql
+    ALTER TABLE users ADD COLUMN email text;
+    ```
+
+    ```sql
+    -- flyway: db/migration/V7__add_phone.sql
+    ALTER TABLE users ADD COLUMN phone text;
     ```
 
     ## Use instead
-    ```text
-    db/migration/V7__add_email.sql
-    db/migration/V8__add_phone.sql
+    Renumber the migration that is not applied anywhere yet:
+
+    ```sql
+    -- flyway: db/migration/V7__add_email.sql
+    ALTER TABLE users ADD COLUMN email text;
+    ```
+
+    ```sql
+    -- flyway: db/migration/V8__add_phone.sql
+    ALTER TABLE users ADD COLUMN phone text;
     ```
 
     ## Fix safety
@@ -313,14 +504,32 @@ def revision_id_mismatch(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
-    # versions/27c6a30d7c24_add_email.py
+    # alembic: alembic/versions/27c6a30d7c24_add_email.py
     revision = "ae1027a6acf"
+    down_revision = None
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("email", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "email")
     ```
 
     ## Use instead
     ```python
-    # versions/ae1027a6acf_add_email.py
+    # alembic: alembic/versions/ae1027a6acf_add_email.py
     revision = "ae1027a6acf"
+    down_revision = None
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("email", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "email")
     ```
 
     ## Fix safety
@@ -372,14 +581,68 @@ def modified_applied_migration(ctx: Context) -> Iterator[Finding]:
     Flyway's validate fails on the changed checksum.
 
     ## Example
+    The migration as it was merged last month, and as it is edited today:
+
     ```python
-    # merged last month
+    # alembic: alembic/versions/1975ea83b712_add_email.py (on main)
+    revision = "1975ea83b712"
+    down_revision = None
+
+
     def upgrade():
-        op.add_column("users", sa.Column("email", sa.Text(), nullable=False))  # edited today
+        op.add_column("users", sa.Column("email", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "email")
+    ```
+
+    ```python
+    # alembic: alembic/versions/1975ea83b712_add_email.py
+    revision = "1975ea83b712"
+    down_revision = None
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("email", sa.Text(), nullable=True))
+        op.add_column("users", sa.Column("phone", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "phone")
+        op.drop_column("users", "email")
     ```
 
     ## Use instead
-    Revert the edit and write a new migration that makes the change.
+    Leave the merged migration as it is and write a new one that makes the change:
+
+    ```python
+    # alembic: alembic/versions/1975ea83b712_add_email.py (on main)
+    revision = "1975ea83b712"
+    down_revision = None
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("email", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "email")
+    ```
+
+    ```python
+    # alembic: alembic/versions/ae1027a6acf_add_phone.py
+    revision = "ae1027a6acf"
+    down_revision = "1975ea83b712"
+
+
+    def upgrade():
+        op.add_column("users", sa.Column("phone", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("users", "phone")
+    ```
 
     ## Fix safety
     No automatic fix.
@@ -422,12 +685,30 @@ def deleted_applied_migration(ctx: Context) -> Iterator[Finding]:
     on the missing applied migration.
 
     ## Example
-    ```text
-    git rm db/migration/V3__add_email.sql   # V3 is on main
+    `V3` is on the default branch (so it ran in production); this branch deletes it and adds `V4`:
+
+    ```sql
+    -- flyway: db/migration/V3__add_email.sql (on main, deleted on this branch)
+    ALTER TABLE users ADD COLUMN email text;
+    ```
+
+    ```sql
+    -- flyway: db/migration/V4__add_phone.sql
+    ALTER TABLE users ADD COLUMN phone text;
     ```
 
     ## Use instead
-    Restore the file; to undo its effect, write a new migration.
+    Keep the file; to undo its effect, write a new migration:
+
+    ```sql
+    -- flyway: db/migration/V3__add_email.sql (on main)
+    ALTER TABLE users ADD COLUMN email text;
+    ```
+
+    ```sql
+    -- flyway: db/migration/V4__add_phone.sql
+    ALTER TABLE users ADD COLUMN phone text;
+    ```
 
     ## Fix safety
     No automatic fix.
@@ -437,10 +718,15 @@ def deleted_applied_migration(ctx: Context) -> Iterator[Finding]:
         return
     project = history.project
     here = Path(os.path.abspath(ctx.migration.path))
+    deleted = [
+        change
+        for change in index.deleted(project.migration_dirs, project.is_migration_file)
+        if change.path.parent == here.parent
+    ]
+    if not deleted:  # the usual case: no need to list the folder
+        return
     siblings = sorted(p for p in project.migration_files() if p.parent == here.parent)
-    for change in index.deleted(project.migration_dirs, project.is_migration_file):
-        if change.path.parent != here.parent:
-            continue
+    for change in deleted:
         after = [p for p in siblings if p.name > change.path.name]
         target = after[0] if after else (siblings[-1] if siblings else None)
         if target is None or Path(os.path.abspath(target)) != here:

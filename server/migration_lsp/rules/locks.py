@@ -40,8 +40,9 @@ def _existing(ctx: Context, op: Operation, table: str | None) -> bool:
     anchors={
         "squawk": "require-concurrent-index-creation",
         "strong_migrations": "add_index",
-        "django-migration-linter": "-",
+        "django-migration-linter": "CREATE_INDEX",
         "atlas": "PG101",
+        "alembic-guard": "AG002",
     },
 )
 def non_concurrent_index(ctx: Context) -> Iterator[Finding]:
@@ -58,15 +59,90 @@ def non_concurrent_index(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V2__index_users_email.sql
     CREATE INDEX ix_users_email ON users (email);
     ```
 
+    ```python
+    # alembic: alembic/versions/3f2a1b9c4d5e_index_users_email.py
+    def upgrade():
+        op.create_index("ix_users_email", "users", ["email"])
+    ```
+
+    ```python
+    # django: shop/migrations/0003_order_created_index.py
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        dependencies = [("shop", "0002_order")]
+        operations = [
+            migrations.AddIndex("order", models.Index(fields=["created"], name="created_idx")),
+        ]
+    ```
+
+    ```ruby
+    # rails: db/migrate/20240501120000_index_users_on_email.rb
+    class IndexUsersOnEmail < ActiveRecord::Migration[7.1]
+      def change
+        add_index :users, :email
+      end
+    end
+    ```
+
     ## Use instead
+    Build the index `CONCURRENTLY`, outside a transaction (a concurrent build cannot run inside
+    one). In a SQL file that the runner does not wrap in a transaction (golang-migrate runs a file
+    of one statement as it is):
+
     ```sql
+    -- golang-migrate: db/migrations/000002_index_users_email.up.sql
     CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_users_email ON users (email);
     ```
-    run outside a transaction (Alembic: inside `op.get_context().autocommit_block()`; Django:
-    `AddIndexConcurrently` with `atomic = False`).
+
+    Alembic, in an autocommit block:
+
+    ```python
+    # alembic: alembic/versions/3f2a1b9c4d5e_index_users_email.py
+    def upgrade():
+        with op.get_context().autocommit_block():
+            op.create_index(
+                "ix_users_email",
+                "users",
+                ["email"],
+                postgresql_concurrently=True,
+                if_not_exists=True,
+            )
+    ```
+
+    Django, with `AddIndexConcurrently` in a non-atomic migration:
+
+    ```python
+    # django: shop/migrations/0003_order_created_index.py
+    from django.contrib.postgres.operations import AddIndexConcurrently
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        atomic = False
+        dependencies = [("shop", "0002_order")]
+        operations = [
+            AddIndexConcurrently("order", models.Index(fields=["created"], name="created_idx")),
+        ]
+    ```
+
+    Rails, with `algorithm: :concurrently` and no DDL transaction:
+
+    ```ruby
+    # rails: db/migrate/20240501120000_index_users_on_email.rb
+    class IndexUsersOnEmail < ActiveRecord::Migration[7.1]
+      disable_ddl_transaction!
+
+      def change
+        add_index :users, :email, algorithm: :concurrently
+      end
+    end
+    ```
 
     ## Fix safety
     Safe: same index, built without blocking writes. The fix also moves the statement out of the
@@ -99,7 +175,12 @@ def non_concurrent_index(ctx: Context) -> Iterator[Finding]:
     category="locks",
     dialects=PG,
     fix="use-concurrently",
-    anchors={"squawk": "require-concurrent-index-deletion", "strong_migrations": "remove_index"},
+    anchors={
+        "squawk": "require-concurrent-index-deletion",
+        "strong_migrations": "remove_index",
+        "django-migration-linter": "DROP_INDEX",
+        "atlas": "PG102",
+    },
 )
 def non_concurrent_index_drop(ctx: Context) -> Iterator[Finding]:
     """
@@ -112,14 +193,32 @@ def non_concurrent_index_drop(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V3__drop_users_email_index.sql
     DROP INDEX ix_users_email;
+    ```
+
+    ```python
+    # alembic: alembic/versions/4b5c6d7e8f90_drop_users_email_index.py
+    def upgrade():
+        op.drop_index("ix_users_email", table_name="users")
     ```
 
     ## Use instead
     ```sql
+    -- golang-migrate: db/migrations/000003_drop_users_email_index.up.sql
     DROP INDEX CONCURRENTLY IF EXISTS ix_users_email;
     ```
-    outside a transaction.
+
+    ```python
+    # alembic: alembic/versions/4b5c6d7e8f90_drop_users_email_index.py
+    def upgrade():
+        with op.get_context().autocommit_block():
+            op.drop_index(
+                "ix_users_email", table_name="users", postgresql_concurrently=True, if_exists=True
+            )
+    ```
+    (Django: `RemoveIndexConcurrently` in a migration with `atomic = False`; Rails:
+    `remove_index ..., algorithm: :concurrently` with `disable_ddl_transaction!`.)
 
     ## Fix safety
     Safe: the index is dropped all the same, without blocking.
@@ -142,7 +241,11 @@ def non_concurrent_index_drop(ctx: Context) -> Iterator[Finding]:
     category="locks",
     dialects=PG,
     fix="run-outside-transaction",
-    anchors={"squawk": "disallowed-concurrent-index-creation-in-transaction"},
+    anchors={
+        "squawk": "ban-concurrent-index-creation-in-transaction",
+        "atlas": "PG103",
+        "alembic-guard": "AG003",
+    },
 )
 def concurrent_index_in_transaction(ctx: Context) -> Iterator[Finding]:
     """
@@ -160,16 +263,55 @@ def concurrent_index_in_transaction(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
+    # alembic: alembic/versions/3f2a1b9c4d5e_index_users_email.py
     def upgrade():
         op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)
     ```
 
+    ```sql
+    -- flyway: db/migration/V2__index_users_email.sql
+    CREATE INDEX CONCURRENTLY ix_users_email ON users (email);
+    ALTER TABLE users ADD COLUMN nickname text;
+    ```
+
+    ```ruby
+    # rails: db/migrate/20240501120000_index_users_on_email.rb
+    class IndexUsersOnEmail < ActiveRecord::Migration[7.1]
+      def change
+        add_index :users, :email, algorithm: :concurrently
+      end
+    end
+    ```
+
     ## Use instead
     ```python
+    # alembic: alembic/versions/3f2a1b9c4d5e_index_users_email.py
     def upgrade():
         with op.get_context().autocommit_block():
             op.create_index("ix_users_email", "users", ["email"], postgresql_concurrently=True)
     ```
+
+    In SQL, one statement in a file the runner does not wrap in a transaction (golang-migrate), or
+    goose's `NO TRANSACTION`:
+
+    ```sql
+    -- goose: db/migrations/20240501120000_index_users_email.sql
+    -- +goose NO TRANSACTION
+    -- +goose Up
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_users_email ON users (email);
+    ```
+
+    ```ruby
+    # rails: db/migrate/20240501120000_index_users_on_email.rb
+    class IndexUsersOnEmail < ActiveRecord::Migration[7.1]
+      disable_ddl_transaction!
+
+      def change
+        add_index :users, :email, algorithm: :concurrently
+      end
+    end
+    ```
+    (Django: `atomic = False` on the migration.)
 
     ## Fix safety
     Safe for the statement itself; statements moved out of the transaction no longer roll back
@@ -215,8 +357,9 @@ def _outside_transaction_hint(ctx: Context) -> str:
     fix="add-server-default",
     anchors={
         "squawk": "adding-required-field",
-        "strong_migrations": "add_column (NOT NULL)",
         "django-migration-linter": "NOT_NULL",
+        "atlas": "MF103, MY101",
+        "alembic-guard": "AG001",
     },
 )
 def add_not_null_column_without_default(ctx: Context) -> Iterator[Finding]:
@@ -233,17 +376,33 @@ def add_not_null_column_without_default(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
-    op.add_column("users", sa.Column("email", sa.String(255), nullable=False))
+    # alembic: alembic/versions/3f2a1b9c4d5e_add_email.py
+    def upgrade():
+        op.add_column("users", sa.Column("email", sa.String(255), nullable=False))
+    ```
+
+    ```sql
+    -- flyway: db/migration/V2__add_email.sql
+    ALTER TABLE users ADD COLUMN email text NOT NULL;
     ```
 
     ## Use instead
     Add it with a server default, or in three steps: add it nullable, backfill in batches, then
     make it NOT NULL.
+
     ```python
-    op.add_column(
-        "users", sa.Column("email", sa.String(255), nullable=False, server_default="")
-    )
+    # alembic: alembic/versions/3f2a1b9c4d5e_add_email.py
+    def upgrade():
+        op.add_column(
+            "users", sa.Column("email", sa.String(255), nullable=False, server_default="")
+        )
     ```
+
+    ```sql
+    -- flyway: db/migration/V2__add_email.sql
+    ALTER TABLE users ADD COLUMN email text NOT NULL DEFAULT '';
+    ```
+    (Django: `db_default=""` on the field, Django 5.0+; Rails: `default: ""` on `add_column`.)
 
     ## Fix safety
     Adding `server_default` is marked unsafe: the default value is a choice only you can make.
@@ -272,7 +431,12 @@ def add_not_null_column_without_default(ctx: Context) -> Iterator[Finding]:
     category="locks",
     dialects=PG,
     fix="not-null-via-check-constraint",
-    anchors={"squawk": "adding-not-nullable-field", "strong_migrations": "change_column_null"},
+    anchors={
+        "squawk": "adding-not-nullable-field",
+        "strong_migrations": "change_column_null_postgresql",
+        "atlas": "MF104, PG303",
+        "alembic-guard": "AG007",
+    },
 )
 def set_not_null_on_existing_column(ctx: Context) -> Iterator[Finding]:
     """
@@ -286,14 +450,30 @@ def set_not_null_on_existing_column(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V4__require_email.sql
     ALTER TABLE users ALTER COLUMN email SET NOT NULL;
     ```
 
+    ```python
+    # alembic: alembic/versions/5c6d7e8f9a0b_require_email.py
+    def upgrade():
+        op.alter_column("users", "email", existing_type=sa.Text(), nullable=False)
+    ```
+
     ## Use instead
+    A CHECK constraint added `NOT VALID` takes only a brief lock; `VALIDATE CONSTRAINT` scans the
+    table without blocking reads or writes; from PostgreSQL 12, `SET NOT NULL` then uses the
+    validated constraint instead of scanning:
+
     ```sql
+    -- flyway: db/migration/V4__require_email.sql
     ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;
-    ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;  -- no exclusive lock
-    ALTER TABLE users ALTER COLUMN email SET NOT NULL;          -- PG 12+: uses the constraint
+    ```
+
+    ```sql
+    -- flyway: db/migration/V5__validate_email_not_null.sql
+    ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;
+    ALTER TABLE users ALTER COLUMN email SET NOT NULL;
     ALTER TABLE users DROP CONSTRAINT users_email_not_null;
     ```
 
@@ -354,7 +534,12 @@ def _proves_not_null(checks: dict[tuple[str, str], str], key: tuple[str, str], c
     severity=Severity.WARNING,
     category="locks",
     dialects=PG,
-    anchors={"squawk": "adding-field-with-default", "strong_migrations": "add_column_default"},
+    anchors={
+        "squawk": "adding-field-with-default",
+        "strong_migrations": "add_column_default",
+        "atlas": "PG302",
+        "alembic-guard": "AG009",
+    },
 )
 def add_column_volatile_default(ctx: Context) -> Iterator[Finding]:
     """
@@ -370,15 +555,17 @@ def add_column_volatile_default(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V6__orders_public_id.sql
     ALTER TABLE orders ADD COLUMN public_id uuid DEFAULT gen_random_uuid();
     ```
 
     ## Use instead
     ```sql
+    -- flyway: db/migration/V6__orders_public_id.sql
     ALTER TABLE orders ADD COLUMN public_id uuid;
     ALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid();  -- new rows only
-    -- then backfill existing rows in batches
     ```
+    then backfill the existing rows in batches, in a migration of its own.
 
     ## Fix safety
     No automatic fix: the backfill has to be written for the table.
@@ -442,6 +629,8 @@ def _rewrite_free(old: str | None, new: str | None) -> bool:
         "squawk": "changing-column-type",
         "strong_migrations": "change_column",
         "django-migration-linter": "ALTER_COLUMN",
+        "atlas": "PG301",
+        "alembic-guard": "AG006",
     },
 )
 def change_column_type(ctx: Context) -> Iterator[Finding]:
@@ -458,12 +647,31 @@ def change_column_type(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
-    op.alter_column("users", "age", type_=sa.BigInteger(), existing_type=sa.Integer())
+    # alembic: alembic/versions/6d7e8f9a0b1c_widen_age.py
+    def upgrade():
+        op.alter_column("users", "age", type_=sa.BigInteger(), existing_type=sa.Integer())
     ```
 
     ## Use instead
     Expand and contract: add a new column of the new type, write to both, backfill in batches,
-    switch reads, then drop the old column in a later migration.
+    switch reads, then drop the old column in a later migration. The first step:
+
+    ```python
+    # alembic: alembic/versions/6d7e8f9a0b1c_add_age_bigint.py
+    def upgrade():
+        op.add_column("users", sa.Column("age_bigint", sa.BigInteger(), nullable=True))
+    ```
+
+    Changes PostgreSQL makes in the catalogue only (a longer `varchar`, `varchar` to `text`) are
+    not flagged when the old type is known:
+
+    ```python
+    # alembic: alembic/versions/7a8b9c0d1e2f_longer_names.py
+    def upgrade():
+        op.alter_column(
+            "users", "name", type_=sa.String(200), existing_type=sa.String(100)
+        )
+    ```
 
     ## Fix safety
     No automatic fix.
@@ -511,7 +719,12 @@ def _constraint_columns(ctx: Context, kind: str) -> Iterator[tuple[Operation, st
     category="locks",
     dialects=PG,
     fix="split-not-valid",
-    anchors={"squawk": "adding-foreign-key-constraint", "strong_migrations": "add_foreign_key"},
+    anchors={
+        "squawk": "adding-foreign-key-constraint",
+        "strong_migrations": "add_foreign_key",
+        "atlas": "PG306",
+        "alembic-guard": "AG008",
+    },
 )
 def foreign_key_without_not_valid(ctx: Context) -> Iterator[Finding]:
     """
@@ -526,15 +739,43 @@ def foreign_key_without_not_valid(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V8__orders_user_fk.sql
     ALTER TABLE orders ADD CONSTRAINT fk_orders_user FOREIGN KEY (user_id) REFERENCES users (id);
     ```
 
+    ```ruby
+    # rails: db/migrate/20240501120000_add_users_fk_to_orders.rb
+    class AddUsersFkToOrders < ActiveRecord::Migration[7.1]
+      def change
+        add_foreign_key :orders, :users
+      end
+    end
+    ```
+
     ## Use instead
+    Add the constraint `NOT VALID` (a brief lock, no scan), then validate it in a separate
+    migration: `VALIDATE CONSTRAINT` scans without blocking writes.
+
     ```sql
+    -- flyway: db/migration/V8__orders_user_fk.sql
     ALTER TABLE orders ADD CONSTRAINT fk_orders_user
         FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
-    ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_user;  -- in a separate migration
     ```
+
+    ```sql
+    -- flyway: db/migration/V9__validate_orders_user_fk.sql
+    ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_user;
+    ```
+
+    ```ruby
+    # rails: db/migrate/20240501120000_add_users_fk_to_orders.rb
+    class AddUsersFkToOrders < ActiveRecord::Migration[7.1]
+      def change
+        add_foreign_key :orders, :users, validate: false
+      end
+    end
+    ```
+    (then `validate_foreign_key :orders, :users` in the next migration).
 
     ## Fix safety
     Safe: the same constraint, validated without blocking writes.
@@ -557,7 +798,12 @@ def foreign_key_without_not_valid(ctx: Context) -> Iterator[Finding]:
     category="locks",
     dialects=PG,
     fix="split-not-valid",
-    anchors={"squawk": "constraint-missing-not-valid", "strong_migrations": "add_check_constraint"},
+    anchors={
+        "squawk": "constraint-missing-not-valid",
+        "strong_migrations": "add_check_constraint",
+        "atlas": "PG305",
+        "alembic-guard": "AG008",
+    },
 )
 def check_constraint_without_not_valid(ctx: Context) -> Iterator[Finding]:
     """
@@ -571,12 +817,18 @@ def check_constraint_without_not_valid(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V10__positive_total.sql
     ALTER TABLE orders ADD CONSTRAINT positive_total CHECK (total >= 0);
     ```
 
     ## Use instead
     ```sql
+    -- flyway: db/migration/V10__positive_total.sql
     ALTER TABLE orders ADD CONSTRAINT positive_total CHECK (total >= 0) NOT VALID;
+    ```
+
+    ```sql
+    -- flyway: db/migration/V11__validate_positive_total.sql
     ALTER TABLE orders VALIDATE CONSTRAINT positive_total;
     ```
 
@@ -622,7 +874,13 @@ def _validated_in_same_transaction(ctx: Context, kind: str) -> Iterator[Finding]
     category="locks",
     dialects=PG,
     fix="unique-using-index",
-    anchors={"squawk": "disallowed-unique-constraint", "strong_migrations": "add_index (unique)"},
+    anchors={
+        "squawk": "disallowed-unique-constraint, adding-serial-primary-key-field",
+        "strong_migrations": "add_unique_constraint",
+        "django-migration-linter": "ADD_UNIQUE",
+        "atlas": "PG104, PG105",
+        "alembic-guard": "AG010",
+    },
 )
 def unique_constraint_without_index(ctx: Context) -> Iterator[Finding]:
     """
@@ -637,12 +895,20 @@ def unique_constraint_without_index(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V12__unique_email.sql
     ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
     ```
 
     ## Use instead
+    Build the unique index concurrently first, then attach it (a catalogue change):
+
     ```sql
-    CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
+    -- golang-migrate: db/migrations/000012_unique_email_index.up.sql
+    CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_key ON users (email);
+    ```
+
+    ```sql
+    -- golang-migrate: db/migrations/000013_unique_email.up.sql
     ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;
     ```
 
@@ -692,7 +958,7 @@ def _takes_strong_lock(op: Operation) -> bool:
     category="locks",
     dialects=PG,
     fix="set-lock-timeout",
-    anchors={"squawk": "require-timeout-settings", "strong_migrations": "lock_timeout"},
+    anchors={"squawk": "require-timeout-settings"},
 )
 def missing_lock_timeout(ctx: Context) -> Iterator[Finding]:
     """
@@ -709,13 +975,25 @@ def missing_lock_timeout(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V13__add_nickname.sql
     ALTER TABLE users ADD COLUMN nickname text;
     ```
 
     ## Use instead
     ```sql
+    -- flyway: db/migration/V13__add_nickname.sql
     SET lock_timeout = '5s';
     ALTER TABLE users ADD COLUMN nickname text;
+    ```
+
+    In Alembic, once for every migration in `env.py` (`context.execute("SET lock_timeout =
+    '5s'")` before `context.run_migrations()`), or in the migration:
+
+    ```python
+    # alembic: alembic/versions/7e8f9a0b1c2d_add_nickname.py
+    def upgrade():
+        op.execute("SET LOCAL lock_timeout = '5s'")
+        op.add_column("users", sa.Column("nickname", sa.Text(), nullable=True))
     ```
 
     ## Fix safety

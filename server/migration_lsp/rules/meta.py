@@ -14,6 +14,7 @@ from migration_lsp.rules.base import Context, rule
     summary="The migration file cannot be parsed",
     severity=Severity.ERROR,
     category="history",
+    anchors={"squawk": "syntax-error"},
 )
 def migration_parse_error(ctx: Context) -> Iterator[Finding]:
     """
@@ -27,11 +28,15 @@ def migration_parse_error(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V5__add_email.sql
     ALTER TABLE users ADD COLUMN email varchar(255;
     ```
 
     ## Use instead
-    Fix the syntax error.
+    ```sql
+    -- flyway: db/migration/V5__add_email.sql
+    ALTER TABLE users ADD COLUMN email varchar(255);
+    ```
 
     ## Fix safety
     No automatic fix.
@@ -61,12 +66,20 @@ def unused_ignore(ctx: Context) -> Iterator[Finding]:
     next real problem on that line.
 
     ## Example
+    The index is built concurrently, so `non-concurrent-index` has nothing to silence:
+
     ```sql
-    CREATE INDEX CONCURRENTLY ix ON t (a);  -- migration-lsp: ignore[non-concurrent-index]
+    -- golang-migrate: db/migrations/000006_index_users_email.up.sql
+    CREATE INDEX CONCURRENTLY ix ON users (email);  -- migration-lsp: ignore[non-concurrent-index]
     ```
 
     ## Use instead
-    Remove the comment, or correct the rule id (`migration-lsp rules` lists them).
+    Remove the comment, or correct the rule id (`migration-lsp rules` lists them):
+
+    ```sql
+    -- golang-migrate: db/migrations/000006_index_users_email.up.sql
+    CREATE INDEX CONCURRENTLY ix ON users (email);
+    ```
 
     ## Fix safety
     Removing the comment is safe.

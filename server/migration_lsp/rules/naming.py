@@ -89,13 +89,13 @@ def invalid_migration_filename(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
-    -- db/migration/V3_add_email.sql
+    -- flyway: db/migration/V3_add_email.sql
     ALTER TABLE users ADD COLUMN email text;
     ```
 
     ## Use instead
     ```sql
-    -- db/migration/V3__add_email.sql
+    -- flyway: db/migration/V3__add_email.sql
     ALTER TABLE users ADD COLUMN email text;
     ```
 

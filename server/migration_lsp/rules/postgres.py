@@ -90,7 +90,7 @@ def _by_step(ctx: Context) -> dict[tuple[Step, int], list[Operation]]:
     category="postgres",
     dialects=PG,
     fix="use-concurrently",
-    anchors={"squawk": "require-concurrent-reindex"},
+    anchors={"squawk": "require-concurrent-reindex", "django-migration-linter": "REINDEX"},
 )
 def non_concurrent_reindex(ctx: Context) -> Iterator[Finding]:
     """
@@ -105,11 +105,13 @@ def non_concurrent_reindex(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V23__reindex_users_email.sql
     REINDEX INDEX ix_users_email;
     ```
 
     ## Use instead
     ```sql
+    -- golang-migrate: db/migrations/000023_reindex_users_email.up.sql
     REINDEX INDEX CONCURRENTLY ix_users_email;
     ```
     run outside a transaction (CONCURRENTLY cannot run in a transaction block).
@@ -139,6 +141,7 @@ def non_concurrent_reindex(ctx: Context) -> Iterator[Finding]:
     category="postgres",
     dialects=PG,
     fix="use-concurrently",
+    anchors={"squawk": "require-concurrent-partition-detach"},
 )
 def non_concurrent_detach_partition(ctx: Context) -> Iterator[Finding]:
     """
@@ -153,11 +156,13 @@ def non_concurrent_detach_partition(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V24__detach_2020.sql
     ALTER TABLE measurements DETACH PARTITION measurements_2020;
     ```
 
     ## Use instead
     ```sql
+    -- golang-migrate: db/migrations/000024_detach_2020.up.sql
     ALTER TABLE measurements DETACH PARTITION measurements_2020 CONCURRENTLY;
     ```
     run outside a transaction (CONCURRENTLY cannot run in a transaction block).
@@ -198,11 +203,13 @@ def non_concurrent_refresh(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V25__refresh_daily_sales.sql
     REFRESH MATERIALIZED VIEW daily_sales;
     ```
 
     ## Use instead
     ```sql
+    -- golang-migrate: db/migrations/000025_refresh_daily_sales.up.sql
     REFRESH MATERIALIZED VIEW CONCURRENTLY daily_sales;
     ```
     (the view needs a unique index; the concurrent refresh cannot run in a transaction block).
@@ -227,6 +234,7 @@ def non_concurrent_refresh(ctx: Context) -> Iterator[Finding]:
     severity=Severity.WARNING,
     category="postgres",
     dialects=PG,
+    anchors={"squawk": "prefer-repack"},
 )
 def vacuum_full(ctx: Context) -> Iterator[Finding]:
     """
@@ -239,11 +247,13 @@ def vacuum_full(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V26__compact_events.sql
     VACUUM FULL events;
     ```
 
     ## Use instead
     ```sql
+    -- flyway: db/migration/V26__analyze_events.sql
     VACUUM (ANALYZE) events;
     ```
     and reclaim space online with an extension such as pg_repack, outside the migration.
@@ -277,7 +287,7 @@ def vacuum_full(ctx: Context) -> Iterator[Finding]:
     severity=Severity.INFO,
     category="postgres",
     dialects=PG,
-    anchors={"squawk": "-", "atlas": "MF104"},
+    anchors={"squawk": "ban-drop-not-null"},
 )
 def drop_not_null(ctx: Context) -> Iterator[Finding]:
     """
@@ -292,13 +302,17 @@ def drop_not_null(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V27__email_optional.sql
     ALTER TABLE users ALTER COLUMN email DROP NOT NULL;
     ```
 
     ## Use instead
-    Deploy code that handles NULL first, then drop the constraint in a later migration:
+    Deploy code that handles NULL first, then drop the constraint in a later migration, saying
+    that it is intended:
+
     ```sql
-    -- after every reader handles NULL emails
+    -- flyway: db/migration/V27__email_optional.sql
+    -- every reader handles NULL emails since release 42
     ALTER TABLE users ALTER COLUMN email DROP NOT NULL;  -- migration-lsp: ignore[drop-not-null]
     ```
 
@@ -324,6 +338,7 @@ def drop_not_null(ctx: Context) -> Iterator[Finding]:
     severity=Severity.ERROR,
     category="postgres",
     dialects=PG,
+    anchors={"squawk": "ban-drop-database", "atlas": "DS101"},
 )
 def drop_schema_or_database(ctx: Context) -> Iterator[Finding]:
     """
@@ -337,12 +352,15 @@ def drop_schema_or_database(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V28__drop_legacy.sql
     DROP SCHEMA legacy CASCADE;
     ```
 
     ## Use instead
     Rename it and drop it later, after checking nothing uses it:
+
     ```sql
+    -- flyway: db/migration/V28__retire_legacy.sql
     ALTER SCHEMA legacy RENAME TO legacy_to_drop;
     ```
 
@@ -367,7 +385,7 @@ def drop_schema_or_database(ctx: Context) -> Iterator[Finding]:
     severity=Severity.INFO,
     category="postgres",
     dialects=PG,
-    anchors={"atlas": "CD101"},
+    anchors={"atlas": "CD101, CD102, CD103"},
 )
 def drop_constraint(ctx: Context) -> Iterator[Finding]:
     """
@@ -382,12 +400,15 @@ def drop_constraint(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V29__drop_orders_user_fk.sql
     ALTER TABLE orders DROP CONSTRAINT fk_orders_user;
     ```
 
     ## Use instead
     Keep the constraint until no code depends on it; when it must go, say so explicitly:
+
     ```sql
+    -- flyway: db/migration/V29__drop_orders_user_fk.sql
     ALTER TABLE orders DROP CONSTRAINT fk_orders_user;  -- migration-lsp: ignore[drop-constraint]
     ```
 
@@ -412,9 +433,7 @@ def drop_constraint(ctx: Context) -> Iterator[Finding]:
     severity=Severity.WARNING,
     category="postgres",
     dialects=PG,
-    anchors={
-        "squawk": "ban-create-domain-with-constraint, ban-alter-domain-with-add-constraint",
-    },
+    anchors={"squawk": "ban-create-domain-with-constraint, ban-alter-domain-with-add-constraint"},
 )
 def domain_with_constraint(ctx: Context) -> Iterator[Finding]:
     """
@@ -429,13 +448,19 @@ def domain_with_constraint(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V30__positive_int.sql
     CREATE DOMAIN positive_int AS integer CHECK (VALUE > 0);
     ```
 
     ## Use instead
     ```sql
+    -- flyway: db/migration/V30__positive_int.sql
     CREATE DOMAIN positive_int AS integer;
     ALTER TABLE orders ADD CONSTRAINT orders_qty_positive CHECK (qty > 0) NOT VALID;
+    ```
+
+    ```sql
+    -- flyway: db/migration/V31__validate_orders_qty_positive.sql
     ALTER TABLE orders VALIDATE CONSTRAINT orders_qty_positive;
     ```
 
@@ -486,6 +511,7 @@ def _created_names(op: Operation) -> Iterator[tuple[str, str, str]]:
     category="postgres",
     dialects=PG,
     fix="rename-identifier",
+    anchors={"squawk": "identifier-too-long"},
 )
 def identifier_too_long(ctx: Context) -> Iterator[Finding]:
     """
@@ -500,12 +526,26 @@ def identifier_too_long(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V32__create_invoices.sql
+    CREATE TABLE invoices (
+        id bigint PRIMARY KEY,
+        customer_id bigint NOT NULL,
+        subscription_id bigint NOT NULL,
+        billing_period_start date NOT NULL
+    );
     CREATE INDEX ix_invoices_billing_period_start_and_customer_and_subscription_id
         ON invoices (billing_period_start, customer_id, subscription_id);
     ```
 
     ## Use instead
     ```sql
+    -- flyway: db/migration/V32__create_invoices.sql
+    CREATE TABLE invoices (
+        id bigint PRIMARY KEY,
+        customer_id bigint NOT NULL,
+        subscription_id bigint NOT NULL,
+        billing_period_start date NOT NULL
+    );
     CREATE INDEX ix_invoices_period_customer_sub
         ON invoices (billing_period_start, customer_id, subscription_id);
     ```
@@ -579,6 +619,7 @@ def prefer_robust_statements(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- goose: db/migrations/20240501120000_users_email.sql
     -- +goose NO TRANSACTION
     -- +goose Up
     CREATE INDEX CONCURRENTLY ix_users_email ON users (email);
@@ -587,6 +628,7 @@ def prefer_robust_statements(ctx: Context) -> Iterator[Finding]:
 
     ## Use instead
     ```sql
+    -- goose: db/migrations/20240501120000_users_email.sql
     -- +goose NO TRANSACTION
     -- +goose Up
     CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_users_email ON users (email);
@@ -624,7 +666,7 @@ _TRANSACTION_WORDS = {"begin": "BEGIN", "commit": "COMMIT", "rollback": "ROLLBAC
     category="postgres",
     dialects=PG,
     fix="remove-transaction-control",
-    anchors={"squawk": "transaction-nesting"},
+    anchors={"squawk": "transaction-nesting", "atlas": "TX201"},
 )
 def transaction_nesting(ctx: Context) -> Iterator[Finding]:
     """
@@ -640,15 +682,18 @@ def transaction_nesting(ctx: Context) -> Iterator[Finding]:
     no transaction.
 
     ## Example
+    Flyway already runs each script in a transaction:
+
     ```sql
+    -- flyway: db/migration/V33__add_nickname.sql
     BEGIN;
     ALTER TABLE users ADD COLUMN nickname text;
     COMMIT;
     ```
-    in a Flyway script.
 
     ## Use instead
     ```sql
+    -- flyway: db/migration/V33__add_nickname.sql
     ALTER TABLE users ADD COLUMN nickname text;
     ```
 
@@ -682,7 +727,7 @@ def transaction_nesting(ctx: Context) -> Iterator[Finding]:
     category="postgres",
     dialects=PG,
     fix="add-commit",
-    anchors={"squawk": "-"},
+    anchors={"squawk": "ban-uncommitted-transaction"},
 )
 def uncommitted_transaction(ctx: Context) -> Iterator[Finding]:
     """
@@ -697,16 +742,17 @@ def uncommitted_transaction(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V34__add_nickname.sql
     BEGIN;
     ALTER TABLE users ADD COLUMN nickname text;
     ```
 
     ## Use instead
     ```sql
-    BEGIN;
+    -- flyway: db/migration/V34__add_nickname.sql
     ALTER TABLE users ADD COLUMN nickname text;
-    COMMIT;
     ```
+    (or, where the runner does not open a transaction itself, end it with `COMMIT;`).
 
     ## Fix safety
     Safe: it commits what the migration meant to apply.
@@ -787,13 +833,15 @@ def missing_statement_timeout(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
-    ALTER TABLE users ALTER COLUMN age TYPE bigint;
+    -- flyway: db/migration/V35__validate_orders_user_fk.sql
+    ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_user;
     ```
 
     ## Use instead
     ```sql
+    -- flyway: db/migration/V35__validate_orders_user_fk.sql
     SET statement_timeout = '15min';
-    ALTER TABLE users ALTER COLUMN age TYPE bigint;
+    ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_user;
     ```
 
     ## Fix safety
@@ -867,16 +915,25 @@ def statements_after_access_exclusive(ctx: Context) -> Iterator[Finding]:
     or write the table.
 
     ## Example
+    In a migration that runs in one transaction, the ALTER's lock is held while the UPDATE runs:
+
     ```sql
+    -- flyway: db/migration/V36__add_nickname.sql
     ALTER TABLE users ADD COLUMN nickname text;
     UPDATE users SET nickname = name WHERE id < 1000;
     ```
-    in a migration that runs in one transaction.
 
     ## Use instead
     Put the locking statement last, or in a migration of its own:
+
     ```sql
+    -- flyway: db/migration/V36__add_nickname.sql
     ALTER TABLE users ADD COLUMN nickname text;
+    ```
+
+    ```sql
+    -- flyway: db/migration/V37__fill_nickname.sql
+    UPDATE users SET nickname = name WHERE id < 1000;
     ```
 
     ## Fix safety
@@ -939,11 +996,13 @@ def mysql_blocking_algorithm(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway (mysql): db/migration/V38__add_nickname.sql
     ALTER TABLE users ADD COLUMN nickname varchar(64), ALGORITHM=COPY, LOCK=SHARED;
     ```
 
     ## Use instead
     ```sql
+    -- flyway (mysql): db/migration/V38__add_nickname.sql
     ALTER TABLE users ADD COLUMN nickname varchar(64), ALGORITHM=INSTANT;
     ```
     or `ALGORITHM=INPLACE, LOCK=NONE`: MySQL then refuses the change instead of blocking when it
@@ -980,7 +1039,6 @@ def mysql_blocking_algorithm(ctx: Context) -> Iterator[Finding]:
     category="locks",
     dialects=PG,
     fix="run-outside-transaction",
-    anchors={"strong_migrations": "add_enum_value (before PG 12)"},
 )
 def enum_add_value_in_transaction(ctx: Context) -> Iterator[Finding]:
     """
@@ -997,15 +1055,26 @@ def enum_add_value_in_transaction(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
+    # alembic: alembic/versions/8c9d0e1f2a3b_order_status_refunded.py
     def upgrade():
         op.execute("ALTER TYPE order_status ADD VALUE 'refunded'")
     ```
 
     ## Use instead
     ```python
+    # alembic: alembic/versions/8c9d0e1f2a3b_order_status_refunded.py
     def upgrade():
         with op.get_context().autocommit_block():
             op.execute("ALTER TYPE order_status ADD VALUE IF NOT EXISTS 'refunded'")
+    ```
+
+    In SQL, a file the runner does not wrap in a transaction:
+
+    ```sql
+    -- goose: db/migrations/20240501120000_order_status_refunded.sql
+    -- +goose NO TRANSACTION
+    -- +goose Up
+    ALTER TYPE order_status ADD VALUE IF NOT EXISTS 'refunded';
     ```
 
     ## Fix safety
@@ -1040,8 +1109,9 @@ def enum_add_value_in_transaction(ctx: Context) -> Iterator[Finding]:
     category="locks",
     dialects=PG,
     anchors={
-        "strong_migrations": "add_column (stored generated)",
-        "squawk": "adding-serial-primary-key-field",
+        "squawk": "adding-field-with-default",
+        "strong_migrations": "add_column_generated_stored, add_column_auto_incrementing",
+        "atlas": "PG309",
     },
 )
 def add_stored_generated_column(ctx: Context) -> Iterator[Finding]:
@@ -1056,13 +1126,16 @@ def add_stored_generated_column(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```sql
+    -- flyway: db/migration/V22__orders_total.sql
     ALTER TABLE orders ADD COLUMN total numeric GENERATED ALWAYS AS (price * qty) STORED;
     ```
 
     ## Use instead
     Add a plain column, fill it in batches, and keep it current with a trigger (or compute the
     value in queries or a view):
+
     ```sql
+    -- flyway: db/migration/V22__orders_total.sql
     ALTER TABLE orders ADD COLUMN total numeric;
     ```
 

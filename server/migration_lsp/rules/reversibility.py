@@ -38,7 +38,7 @@ def _forward_changes_schema(ctx: Context) -> bool:
     severity=Severity.WARNING,
     category="reversibility",
     fix="add-downgrade",
-    anchors={"alembic": "downgrade()", "django-migration-linter": "RUNPYTHON_REVERSIBLE"},
+    anchors={"alembic": "downgrade()"},
 )
 def missing_downgrade(ctx: Context) -> Iterator[Finding]:
     """
@@ -53,17 +53,40 @@ def missing_downgrade(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
+    # alembic: alembic/versions/3f2a1b9c4d5e_add_email.py
     def upgrade():
         op.add_column("users", sa.Column("email", sa.String(255), nullable=True))
     ```
 
+    ```ruby
+    # rails: db/migrate/20240501120000_add_email_to_users.rb
+    class AddEmailToUsers < ActiveRecord::Migration[7.1]
+      def up
+        add_column :users, :email, :string
+      end
+    end
+    ```
+
     ## Use instead
     ```python
+    # alembic: alembic/versions/3f2a1b9c4d5e_add_email.py
     def upgrade():
         op.add_column("users", sa.Column("email", sa.String(255), nullable=True))
 
+
     def downgrade():
         op.drop_column("users", "email")
+    ```
+
+    Rails reverses `add_column` by itself when it is written in `change`:
+
+    ```ruby
+    # rails: db/migrate/20240501120000_add_email_to_users.rb
+    class AddEmailToUsers < ActiveRecord::Migration[7.1]
+      def change
+        add_column :users, :email, :string
+      end
+    end
     ```
 
     ## Fix safety
@@ -103,8 +126,10 @@ def empty_downgrade(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
+    # alembic: alembic/versions/8d1e2f3a4b5c_create_posts.py
     def upgrade():
         op.create_table("posts", sa.Column("id", sa.BigInteger(), primary_key=True))
+
 
     def downgrade():
         pass
@@ -112,9 +137,17 @@ def empty_downgrade(ctx: Context) -> Iterator[Finding]:
 
     ## Use instead
     ```python
+    # alembic: alembic/versions/8d1e2f3a4b5c_create_posts.py
+    def upgrade():
+        op.create_table("posts", sa.Column("id", sa.BigInteger(), primary_key=True))
+
+
     def downgrade():
         op.drop_table("posts")
     ```
+
+    or, when the change really cannot be undone, say so:
+    `raise NotImplementedError("posts holds data that cannot be restored")`.
 
     ## Fix safety
     The fix fills the body with generated inverse operations; review it.
@@ -151,12 +184,34 @@ def runpython_without_reverse(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
-    operations = [migrations.RunPython(fill_slugs)]
+    # django: shop/migrations/0002_fill_slugs.py
+    from django.db import migrations, models
+
+
+    def fill_slugs(apps, schema_editor):
+        Product = apps.get_model("shop", "Product")
+        Product.objects.filter(slug="").update(slug=models.F("sku"))
+
+
+    class Migration(migrations.Migration):
+        dependencies = [("shop", "0001_initial")]
+        operations = [migrations.RunPython(fill_slugs)]
     ```
 
     ## Use instead
     ```python
-    operations = [migrations.RunPython(fill_slugs, reverse_code=migrations.RunPython.noop)]
+    # django: shop/migrations/0002_fill_slugs.py
+    from django.db import migrations, models
+
+
+    def fill_slugs(apps, schema_editor):
+        Product = apps.get_model("shop", "Product")
+        Product.objects.filter(slug="").update(slug=models.F("sku"))
+
+
+    class Migration(migrations.Migration):
+        dependencies = [("shop", "0001_initial")]
+        operations = [migrations.RunPython(fill_slugs, reverse_code=migrations.RunPython.noop)]
     ```
     or a real reverse function when the data change must be undone.
 
@@ -193,15 +248,33 @@ def runsql_without_reverse(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
-    migrations.RunSQL("CREATE INDEX CONCURRENTLY ix_orders_created ON shop_order (created)")
+    # django: shop/migrations/0003_order_created_index.py
+    from django.db import migrations
+
+
+    class Migration(migrations.Migration):
+        atomic = False
+        dependencies = [("shop", "0002_order")]
+        operations = [
+            migrations.RunSQL("CREATE INDEX CONCURRENTLY ix_order_created ON shop_order (created)"),
+        ]
     ```
 
     ## Use instead
     ```python
-    migrations.RunSQL(
-        "CREATE INDEX CONCURRENTLY ix_orders_created ON shop_order (created)",
-        reverse_sql="DROP INDEX CONCURRENTLY ix_orders_created",
-    )
+    # django: shop/migrations/0003_order_created_index.py
+    from django.db import migrations
+
+
+    class Migration(migrations.Migration):
+        atomic = False
+        dependencies = [("shop", "0002_order")]
+        operations = [
+            migrations.RunSQL(
+                "CREATE INDEX CONCURRENTLY ix_order_created ON shop_order (created)",
+                reverse_sql="DROP INDEX CONCURRENTLY ix_order_created",
+            ),
+        ]
     ```
 
     ## Fix safety
@@ -399,9 +472,11 @@ def incomplete_downgrade(ctx: Context) -> Iterator[Finding]:
 
     ## Example
     ```python
+    # alembic: alembic/versions/8d1e2f3a4b5c_create_posts_and_tags.py
     def upgrade():
         op.create_table("posts", sa.Column("id", sa.BigInteger(), primary_key=True))
         op.create_table("tags", sa.Column("id", sa.BigInteger(), primary_key=True))
+
 
     def downgrade():
         op.drop_table("tags")
@@ -409,6 +484,12 @@ def incomplete_downgrade(ctx: Context) -> Iterator[Finding]:
 
     ## Use instead
     ```python
+    # alembic: alembic/versions/8d1e2f3a4b5c_create_posts_and_tags.py
+    def upgrade():
+        op.create_table("posts", sa.Column("id", sa.BigInteger(), primary_key=True))
+        op.create_table("tags", sa.Column("id", sa.BigInteger(), primary_key=True))
+
+
     def downgrade():
         op.drop_table("tags")
         op.drop_table("posts")
