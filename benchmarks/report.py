@@ -44,7 +44,7 @@ def _memory() -> str:
     return "unknown"
 
 
-def _load() -> str:
+def load_average() -> str:
     try:
         return " / ".join(f"{value:.2f}" for value in os.getloadavg())
     except OSError:
@@ -66,7 +66,7 @@ def machine(programs: Programs) -> dict[str, str]:
         "Python": platform.python_version(),
         "migration-lsp": version + (f" ({commit})" if commit else ""),
         "squawk": squawk,
-        "load average at start (1/5/15 min)": _load(),
+        "load average at the start (1/5/15 min)": load_average(),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from benchmarks import measure
 from benchmarks.inputs import prepare
 from benchmarks.plan import Plan, Programs, find_programs
-from benchmarks.report import machine, markdown, table_text
+from benchmarks.report import load_average, machine, markdown, table_text
 from benchmarks.results import Results
 from benchmarks.targets import targets
 
@@ -108,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = Results()
     asyncio.run(measure_all(plan, programs, sections, cache, results))
     elapsed = time.perf_counter() - started
+    results.facts["load average at the end (1/5/15 min)"] = load_average()
     small, large = plan.statements
     verdicts = [(t, t.check(results)) for t in targets(small, large)]
     if plan.name != "full":

@@ -100,6 +100,6 @@ def test_harness_runs_end_to_end_on_tiny_inputs(tmp_path: Path) -> None:
     assert code == 0
     text = output.read_text(encoding="utf-8")
     assert "## Machine" in text and "## Targets (issue 9)" in text
-    assert "first diagnostics after didOpen (pull)" in text
+    assert "first diagnostics after didOpen, new server (pull)" in text
     assert "check 16-statement SQL file" in text
     assert "findings per statement (16 statements)" in text

@@ -28,6 +28,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -73,15 +74,10 @@ def default_dir() -> Path:
     return base / "migration-lsp"
 
 
-def digest(*parts: str | bytes) -> str:
-    """A short, collision-safe hash of `parts` (each length-prefixed, so none can run into the
-    next)."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.hexdigest()
+def digest(*parts: str) -> str:
+    """A short hash of `parts`: paths, hex digests and reprs, none of which holds a NUL."""
+    data = "\0".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def content_digest(data: bytes) -> str:
@@ -129,53 +125,78 @@ def _stamp(path: str, base: Path | None) -> str:
 class CheckCache:
     """Entries by project and file path, loaded lazily, written back by `save`.
 
-    `scope` distinguishes option sets that apply to the whole run (`--select`/`--ignore`,
-    editor defaults), so switching between them does not evict the other's entries."""
+    Two layers per project, in two files: `LOCAL` (a file's parse facts, local findings and
+    history nodes) and `FINAL` (its findings as reported, valid while the whole project's
+    history and the default branch are unchanged). A run where nothing changed reads only
+    the final layer. `scope` distinguishes option sets that apply to the whole run
+    (`--select`/`--ignore`), so switching between them does not evict the other's entries."""
+
+    LOCAL = "local"
+    FINAL = "final"
 
     def __init__(self, directory: Path, scope: str = "") -> None:
         self.directory = directory
         self.scope = scope
         self._files: dict[str, _CacheFile] = {}
 
-    def get(self, project_key: str, path: str, key: str) -> Entry | None:
-        """The entry stored for `path` under `key`, or None (never raises)."""
-        store = self._file(project_key)
+    def get(self, project_key: str, path: str, key: str, layer: str = LOCAL) -> Any:
+        """The value stored for `path` under `key`, or None (never raises)."""
+        store = self._file(project_key, layer)
         found = store.entries.get(path)
         store.seen.add(path)
         if isinstance(found, list) and len(found) == 2 and found[0] == key:
-            entry = found[1]
-            if isinstance(entry, dict):
-                return entry
+            return found[1]
         return None
 
-    def put(self, project_key: str, path: str, key: str, entry: Entry) -> None:
-        store = self._file(project_key)
-        store.entries[path] = [key, entry]
+    def put(self, project_key: str, path: str, key: str, value: Any, layer: str = LOCAL) -> None:
+        store = self._file(project_key, layer)
+        store.entries[path] = [key, value]
         store.seen.add(path)
         store.dirty = True
 
     def save(self) -> None:
-        """Write every changed cache file atomically; errors are logged, never raised."""
+        """Write every changed cache file atomically, without the entries of files that no
+        longer exist; errors are logged, never raised."""
         wrote = False
         for name, store in self._files.items():
-            if not store.dirty and store.loaded_ok:
-                with contextlib.suppress(OSError):
-                    os.utime(self.directory / name)  # still in use: not pruned for age
-                continue
-            if not store.dirty:
-                continue
-            kept = {
-                path: value
-                for path, value in store.entries.items()
-                if path in store.seen or os.path.exists(path)
+            stale = {
+                path
+                for path in store.entries
+                if path not in store.seen and not os.path.exists(path.lstrip("#"))
             }
-            payload = {"format": FORMAT, "code": code_fingerprint(), "entries": kept}
-            wrote = _write_atomic(self.directory, name, payload) or wrote
+            if not store.dirty and not stale:
+                if store.loaded_ok:
+                    with contextlib.suppress(OSError):
+                        os.utime(self.directory / name)  # still in use: not pruned for age
+                continue
+            store.entries = {p: value for p, value in store.entries.items() if p not in stale}
+            payload = {"format": FORMAT, "code": code_fingerprint(), "entries": store.entries}
+            if _write_atomic(self.directory, name, payload):
+                wrote, store.dirty, store.loaded_ok = True, False, True
         if wrote:
             prune(self.directory)
 
-    def _file(self, project_key: str) -> _CacheFile:
-        name = f"{digest(project_key, self.scope)}.json"
+    def output(self, run: str, signature: str) -> tuple[str, bool] | None:
+        """What a run rendered (text, whether it had a serious finding) for findings with
+        `signature`; `run` holds what else the rendering depends on (format, folder, colour)."""
+        store = self._file(run, "output")
+        store.seen.add("output")
+        found = store.entries.get("output")
+        if not isinstance(found, list) or len(found) != 3 or found[0] != signature:
+            return None
+        text, serious = found[1], found[2]
+        if not isinstance(text, str) or not isinstance(serious, bool):
+            return None
+        return text, serious
+
+    def store_output(self, run: str, signature: str, text: str, serious: bool) -> None:
+        store = self._file(run, "output")
+        store.entries["output"] = [signature, text, serious]
+        store.seen.add("output")
+        store.dirty = True
+
+    def _file(self, project_key: str, layer: str) -> _CacheFile:
+        name = f"{digest(project_key, self.scope)}-{layer}.json"
         store = self._files.get(name)
         if store is None:
             store = self._files[name] = _load(self.directory / name)
@@ -218,8 +239,9 @@ def _write_atomic(directory: Path, name: str, payload: dict[str, Any]) -> bool:
         log.debug("cannot write the cache in %s: %s", directory, error)
         return False
     try:
+        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, ensure_ascii=False, separators=(",", ":"))
+            handle.write(data)
         os.replace(temp, directory / name)
         return True
     except (OSError, ValueError, TypeError) as error:
@@ -290,8 +312,9 @@ def file_digest(path: str | Path) -> str:
 # --------------------------------------------------------------------------- entries
 
 
-def encode_findings(findings: Iterable[Finding]) -> list[list[Any]] | None:
-    """Findings as JSON lists; None when one carries data that JSON cannot round-trip."""
+def encode_findings(findings: Iterable[Finding], located: bool = False) -> list[list[Any]] | None:
+    """Findings as JSON lists (with their line/column positions when `located`); None when
+    one carries data that JSON cannot give back as it was."""
     out: list[list[Any]] = []
     for f in findings:
         fix = None
@@ -305,8 +328,13 @@ def encode_findings(findings: Iterable[Finding]) -> list[list[Any]] | None:
         data = f.data or None
         if data is not None and not _round_trips(data):
             return None
-        scope = None if f.scope is None else [f.scope.start, f.scope.end]
-        out.append([f.rule, f.message, f.span.start, f.span.end, int(f.severity), scope, fix, data])
+        scope: Any = None
+        if f.scope is not None:
+            scope = 1 if f.scope is f.span else [f.scope.start, f.scope.end]
+        row = [f.rule, f.message, f.span.start, f.span.end, int(f.severity), scope, fix, data]
+        if located:
+            row += [f.start[0], f.start[1], f.end[0], f.end[1]]
+        out.append(row)
     return out
 
 
@@ -317,19 +345,33 @@ def _round_trips(value: Any) -> bool:
         return False
 
 
+_SEVERITIES = {int(s): s for s in Severity}
+_FIELDS = ("rule", "message", "span", "severity", "fix", "path", "start", "end", "scope", "data")
+assert tuple(f.name for f in fields(Finding)) == _FIELDS, "decode_findings builds them in order"
+
+
 def decode_findings(rows: list[list[Any]], path: str) -> list[Finding]:
-    out = []
-    for rule, message, start, end, severity, scope, fix, data in rows:
-        out.append(
-            Finding(
-                rule=rule,
-                message=message,
-                span=Span(start, end),
-                severity=Severity(severity),
-                fix=None if fix is None else _decode_fix(fix),
-                path=path,
-                scope=None if scope is None else Span(scope[0], scope[1]),
-                data=data or {},
+    """The findings `encode_findings` stored (located or not), for `path`. Built positionally:
+    a warm run makes a hundred thousand of them."""
+    severities, make, span_of = _SEVERITIES, Finding, Span
+    out: list[Finding] = []
+    add = out.append
+    for row in rows:
+        rule, message, start, end, severity, scope, fix, data = row[:8]
+        span = span_of(start, end)
+        located = len(row) == 12
+        add(
+            make(
+                rule,
+                message,
+                span,
+                severities[severity],
+                None if fix is None else _decode_fix(fix),
+                path,
+                (row[8], row[9]) if located else (0, 0),
+                (row[10], row[11]) if located else (0, 0),
+                span if scope == 1 else None if scope is None else span_of(*scope),
+                data or {},
             )
         )
     return out

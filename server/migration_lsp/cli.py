@@ -137,6 +137,22 @@ def _check(args: argparse.Namespace) -> int:
         cache=cache,
         jobs=args.jobs,
     )
+    color = (
+        args.format == "text"
+        and not args.no_color
+        and sys.stdout.isatty()
+        and "NO_COLOR" not in os.environ
+    )
+    run = repr((args.format, color, str(Path.cwd()), [str(p) for p in args.paths]))
+    stored: tuple[str, bool] | None = None
+    if cache is not None:
+
+        def replay(signature: str) -> bool:
+            nonlocal stored
+            stored = cache.output(run, signature)
+            return stored is not None
+
+        workspace.replay = replay
     result = workspace.check(args.paths)
     if args.diff:
         for fixed in result.fixes:
@@ -149,14 +165,10 @@ def _check(args: argparse.Namespace) -> int:
         created = sum(len(f.created) for f in result.fixes)
         extra = f", created {created} file(s)" if created else ""
         print(f"Applied {count} fix(es) to {len(result.fixes)} file(s){extra}.", file=sys.stderr)
-    color = (
-        args.format == "text"
-        and not args.no_color
-        and sys.stdout.isatty()
-        and "NO_COLOR" not in os.environ
-    )
-    sys.stdout.write(
-        render(
+    if result.replayed and stored is not None:
+        output, serious = stored
+    else:
+        output = render(
             result.findings,
             args.format,
             cwd=Path.cwd(),
@@ -165,12 +177,15 @@ def _check(args: argparse.Namespace) -> int:
             color=color,
             texts=result.texts,
         )
-    )
+        serious = any(f.severity >= Severity.WARNING for f in result.findings)
+        if cache is not None and result.signature is not None:
+            cache.store_output(run, result.signature, output, serious)
+            cache.save()
+    sys.stdout.write(output)
     for note in result.notes:
         print(f"migration-lsp: {note}", file=sys.stderr)
     if args.exit_zero:
         return EXIT_OK
-    serious = any(f.severity >= Severity.WARNING for f in result.findings)
     return EXIT_FINDINGS if serious else EXIT_OK
 
 

@@ -7,18 +7,23 @@ comments, and computing line/column positions. The LSP layer and the CLI only co
 
 from __future__ import annotations
 
+import ast
 import bisect
+import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterable
+import stat
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from migration_lsp import suppress
 from migration_lsp.cache import (
     CheckCache,
     Entry,
+    code_fingerprint,
     content_digest,
     decode_changesets,
     decode_findings,
@@ -38,7 +43,14 @@ from migration_lsp.history.git import AppliedChange, AppliedIndex
 from migration_lsp.history.graph import History, Node, Ref
 from migration_lsp.model import Migration, ParseProblem, Severity
 from migration_lsp.parse import PARSED_TOOLS, parse_migration
-from migration_lsp.project.config import Config, ConfigError, find_config, load_config
+from migration_lsp.project.config import (
+    CONFIG_FILES,
+    Config,
+    ConfigError,
+    _configures_us,
+    find_config,
+    load_config,
+)
 from migration_lsp.project.detect import (
     Project,
     detect_enclosing,
@@ -109,9 +121,7 @@ def run_rules(
     migration = context.migration
     findings: list[Finding] = []
     complete = True
-    for rule in rules:
-        if rule.id not in enabled or not rule.applies_to(context.dialect):
-            continue
+    for rule in _applicable(rules, enabled, context.dialect):
         if migration.problems and rule.id != PARSE_ERROR:
             continue
         context.rule = rule
@@ -121,6 +131,25 @@ def run_rules(
             log.exception("internal error in rule %s on %s", rule.id, migration.path)
             complete = False
     return findings, complete
+
+
+_APPLICABLE: dict[tuple[int, frozenset[str], str], tuple[tuple[Rule, ...], list[Rule]]] = {}
+
+
+def _applicable(rules: Iterable[Rule], enabled: frozenset[str], dialect: str) -> list[Rule]:
+    """The enabled rules of `rules` that apply to `dialect`, in order (worked out once per
+    rule list, rule set and dialect: the loop runs for every file)."""
+    key = (id(rules), enabled, dialect)
+    hit = _APPLICABLE.get(key)
+    if hit is None or hit[0] is not rules:
+        listed = tuple(rules)
+        chosen = [r for r in listed if r.id in enabled and r.applies_to(dialect)]
+        if not isinstance(rules, tuple):
+            return chosen
+        if len(_APPLICABLE) > 64:
+            _APPLICABLE.clear()
+        hit = _APPLICABLE[key] = (rules, chosen)
+    return hit[1]
 
 
 def settle(
@@ -379,6 +408,11 @@ class CheckResult:
     notes: list[str] = field(default_factory=list)
     fixes: list[Any] = field(default_factory=list)
     """`autofix.FileFix` per file changed by `--fix` / `--diff`."""
+    signature: str | None = None
+    """With the cache: a hash of everything the findings came from, when all of it could be
+    cached (the same signature means the same findings, texts and count)."""
+    replayed: bool = False
+    """The `Workspace.replay` hook knew the signature: findings were not built."""
 
 
 class Workspace:
@@ -410,10 +444,14 @@ class Workspace:
         self.root = root
         self.cache = cache
         self.jobs = jobs
+        self.replay: Callable[[str], bool] | None = None
+        """Called with the signature before the findings are built; True: the caller has
+        what they render to (the CLI's stored output), so they are not built."""
         self._configs: dict[Path | None, Config] = {}
         self._django_states: dict[tuple[Path, str | None], tuple[list[str], Any]] = {}
         self._histories: dict[tuple[str, Path], History] = {}
         self._applied: dict[tuple[Path, str | None], AppliedIndex | None] = {}
+        self._settled: dict[int, tuple[object, AppliedIndex | None]] = {}
 
     def applied(self, project: Project, config: Config) -> AppliedIndex | None:
         """What the default branch has applied, from git (None outside a repository). The
@@ -444,13 +482,13 @@ class Workspace:
     def check(self, paths: Iterable[Path]) -> CheckResult:
         result = CheckResult()
         walk = _Walk(self, result)
-        self._applied = {}
+        self._applied, self._settled = {}, {}
         if self.fix or (self.cache is None and self.jobs == 1):
             walk.run(paths, self._check_file)
             return result
         jobs: list[Job] = []
         walk.run(paths, jobs.append)
-        _FastCheck(self, jobs).run(result)
+        _FastCheck(self, jobs, walk.listed).run(result)
         return result
 
     def _folder_problems(self, project: Project, result: CheckResult) -> None:
@@ -476,14 +514,8 @@ class Workspace:
 
     def _check_file(self, job: Job) -> None:
         """The reference path: one file, as the language server analyses a document."""
-        path, project, config, data, result = (
-            job.path,
-            job.project,
-            job.config,
-            job.data,
-            job.result,
-        )
-        name = job.name
+        path, project, config, name = job.path, job.project, job.config, job.name
+        data, result = job.data, job.result
         text, problem = decode(data)
         settings = None
         if project.tool == "django" and problem is None:
@@ -516,7 +548,11 @@ class Workspace:
         """`applied()`, asked once per project and default branch during one check."""
         key = (project.root, config.default_branch)
         if key not in self._applied:
-            self._applied[key] = SettledApplied.of(self.applied(project, config))
+            raw = self.applied(project, config)
+            shared = self._settled.get(id(raw))
+            if shared is None or shared[0] is not raw:
+                shared = self._settled[id(raw)] = (raw, SettledApplied.of(raw))
+            self._applied[key] = shared[1]
         return self._applied[key]
 
     def django_state(
@@ -566,6 +602,18 @@ class Job:
         return str(self.path)
 
 
+_UNKNOWN = object()
+
+
+def _config_in(folder: Path) -> Path | None:
+    """The configuration file in `folder` itself, as `find_config` judges each folder."""
+    for name in CONFIG_FILES:
+        candidate = folder / name
+        if candidate.is_file() and (name != "pyproject.toml" or _configures_us(candidate)):
+            return candidate
+    return None
+
+
 class _Walk:
     """Which files a check covers, in order: projects under each folder argument, their
     migration files (and misnamed ones), single files by their project. Each file is
@@ -575,9 +623,11 @@ class _Walk:
         self.workspace = workspace
         self.result = result
         self.skipped: dict[str, int] = {}
-        self.seen: set[Path] = set()
+        self.seen: set[str] = set()
         self._real_dirs: dict[Path, str] = {}
-        self._config_paths: dict[Path, Path | None] = {}
+        self._config_paths: dict[Path, object] = {}
+        self.listed: dict[int, list[Path]] = {}
+        """`migration_files()` of each project walked, by `id(project)`."""
 
     def run(self, paths: Iterable[Path], visit: Callable[[Job], None]) -> None:
         result = self.result
@@ -593,7 +643,8 @@ class _Walk:
                 for project in projects:
                     result.projects.append(project)
                     self.workspace._folder_problems(project, result)
-                    for file in project.migration_files() + project.misnamed_files():
+                    files = self.listed[id(project)] = project.migration_files()
+                    for file in files + project.misnamed_files():
                         if inside is None or inside in self.resolve(file).parents:
                             self.admit(file, project, visit)
             elif path.exists():
@@ -610,24 +661,43 @@ class _Walk:
             )
 
     def resolve(self, path: Path) -> Path:
-        """`path.resolve()` with one `lstat` per file: the folders' real paths are shared."""
-        if path.name in ("", ".", "..") or os.path.islink(path):
-            return path.resolve()
+        """`path.resolve()`, with one `lstat` per file: the folders' real paths are shared."""
+        return Path(self._real(path)[0])
+
+    def _real(self, path: Path) -> tuple[str, os.stat_result | None]:
+        """`str(path.resolve())` and, when `path` is not a symbolic link, its `stat()`."""
+        name = path.name
+        try:
+            status: os.stat_result | None = os.lstat(path)
+        except OSError:
+            status = None
+        if status is None or stat.S_ISLNK(status.st_mode) or name in ("", ".", ".."):
+            return str(path.resolve()), None
         folder = path.parent
         real = self._real_dirs.get(folder)
         if real is None:
             real = self._real_dirs[folder] = str(folder.resolve())
-        return Path(real, path.name)
+        return os.path.join(real, name), status
 
     def config(self, path: Path) -> Config:
-        """`Workspace.config_for` with the configuration file looked up once per folder."""
-        folder = path.parent
-        if folder not in self._config_paths:
-            self._config_paths[folder] = find_config(path)
-        return self.workspace._config_at(self._config_paths[folder])
+        """`Workspace.config_for(path)` for a file, with each folder's configuration file
+        looked up once however many files it holds."""
+        return self.workspace._config_at(self._config_path(path.parent))
+
+    def _config_path(self, folder: Path) -> Path | None:
+        """`find_config(folder)`: the nearest configuration file at or above `folder`,
+        remembered for every folder on the way up."""
+        found = self._config_paths.get(folder, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return cast("Path | None", found)
+        here = _config_in(folder)
+        if here is None and folder.parent != folder:
+            here = self._config_path(folder.parent)
+        self._config_paths[folder] = here
+        return here
 
     def admit(self, path: Path, project: Project, visit: Callable[[Job], None]) -> None:
-        resolved = self.resolve(path)
+        resolved, status = self._real(path)
         if resolved in self.seen:
             return
         self.seen.add(resolved)
@@ -641,7 +711,7 @@ class _Walk:
         name = str(path)
         result.files_checked += 1
         try:
-            size = path.stat().st_size
+            size = (status or path.stat()).st_size
             if size > config.max_file_size:
                 result.findings.append(oversized(name, size, config))
                 return
@@ -746,12 +816,13 @@ def _analyse_unit(project: Project, tasks: list[_Task], listing: list[str] | Non
     """Worker side: parse and run the local rules on each file of a unit, in order."""
     replay = Workspace()
     out = []
-    for name, text, problem, config, bom in tasks:
-        settings = None
-        if project.tool == "django" and problem is None:
-            dialect = config.dialect or project.dialect
-            settings = {"django_state": replay.django_state(Path(name), dialect, listing)}
-        out.append(_local_entry(name, text, problem, project, config, settings, bom))
+    with _one_parse_per_text():
+        for name, text, problem, config, bom in tasks:
+            settings = None
+            if project.tool == "django" and problem is None:
+                dialect = config.dialect or project.dialect
+                settings = {"django_state": replay.django_state(Path(name), dialect, listing)}
+            out.append(_local_entry(name, text, problem, project, config, settings, bom))
     return out
 
 
@@ -768,8 +839,20 @@ def _local_entry(
     raw findings (before ignore comments and overrides) and the file's history nodes."""
     from migration_lsp.history.graph import _nodes_for
 
-    node_text = ("\ufeff" if bom else "") + text
+    node_text = "\ufeff" + text if bom else text
     nodes = _nodes_for(project, Path(os.path.abspath(name)), _universal_newlines(node_text))
+    return _local_analysis(name, text, problem, project, config, settings, nodes)
+
+
+def _local_analysis(
+    name: str,
+    text: str,
+    problem: ParseProblem | None,
+    project: Project,
+    config: Config,
+    settings: dict[str, Any] | None,
+    nodes: list[Node],
+) -> Entry:
     entry: Entry = {"nodes": encode_nodes(nodes), "parsed": False, "ok": True}
     dialect = config.dialect or project.dialect
     if problem is not None:
@@ -811,6 +894,31 @@ def _local_entry(
     return entry
 
 
+@contextlib.contextmanager
+def _one_parse_per_text() -> Iterator[None]:
+    """While a worker analyses its files, `ast.parse` of the text it parsed last returns the
+    same tree: the history reads a Python migration's revision ids with `ast`, its parser
+    parses it again, and the Django state replay once more for the next file of the app;
+    parsing is the most expensive step of a Python file. None of them changes the tree."""
+    real = ast.parse
+    last: list[tuple[str, Any]] = []
+
+    def parse(source: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(source, str):
+            return real(source, *args, **kwargs)
+        if last and last[0][0] == source:
+            return last[0][1]
+        tree = real(source)
+        last[:] = [(source, tree)]
+        return tree
+
+    ast.parse = parse
+    try:
+        yield
+    finally:
+        ast.parse = real
+
+
 def _universal_newlines(text: str) -> str:
     """The text as `Path.read_text` gives it (how the history reads files)."""
     if "\r" not in text:
@@ -825,24 +933,68 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _run_units(units: list[_Unit], workers: int) -> list[list[Entry]]:
-    """Each unit's entries, computed in `workers` processes (biggest units first)."""
+def _run_units(units: list[_Unit], workers: int) -> Iterator[tuple[int, list[Entry]]]:
+    """(index, entries) of each unit as it is done, computed in `workers` processes, biggest
+    units first; the caller works on what is done while the workers go on."""
     if workers <= 1:
-        return [_analyse_unit(*unit) for unit in units]
+        for index, unit in enumerate(units):
+            yield index, _analyse_unit(*unit)
+        return
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     order = sorted(range(len(units)), key=lambda i: -sum(len(t[1]) for t in units[i][1]))
+    done: set[int] = set()
     try:
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = {i: pool.submit(_analyse_unit, *units[i]) for i in order}
-            return [futures[i].result() for i in range(len(units))]
+            futures = {pool.submit(_analyse_unit, *units[i]): i for i in order}
+            for future in as_completed(futures):
+                entries = future.result()
+                done.add(futures[future])
+                yield futures[future], entries
     except BrokenProcessPool:
         log.warning("a worker process died; checking the files in this process")
-        return [_analyse_unit(*unit) for unit in units]
+        for index, unit in enumerate(units):
+            if index not in done:
+                yield index, _analyse_unit(*unit)
+
+
+@dataclass(slots=True)
+class _Local:
+    """A file's local entry, decoded: what the history rules and the finishing steps need."""
+
+    migration: Migration | None
+    """A stand-in for the parsed migration (no operations); None: no parser for the tool."""
+    findings: list[Finding]
+    """The local rules' raw findings."""
+    nodes: list[list[Any]]
+    """The file's history nodes, encoded."""
+    redo: bool = False
+    """A local rule read the history: analyse the file again in full."""
+
+
+def _unpack(entry: Entry, name: str, text: str) -> _Local:
+    """Decode an entry (raises on a malformed one: a corrupt cache is a miss)."""
+    nodes = entry["nodes"]
+    if not isinstance(nodes, list):
+        raise TypeError("nodes")
+    if not entry["parsed"]:
+        return _Local(None, [], nodes)
+    migration = Migration(
+        path=str(entry["path"]),
+        text=str(entry.get("text", text)),
+        tool=str(entry["tool"]),
+        dialect=entry["dialect"],
+        language=entry["lang"],
+        problems=decode_problems(entry["problems"]),
+        changesets=decode_changesets(entry["changesets"]),
+    )
+    raw = entry.get("raw")
+    findings = raw if raw is not None else decode_findings(entry["findings"], migration.path)
+    return _Local(migration, findings, nodes, bool(entry.get("redo")))
 
 
 @dataclass(slots=True)
@@ -852,20 +1004,30 @@ class _Item:
     problem: ParseProblem | None
     digest: str
     key: str = ""
-    entry: Entry | None = None
+    """Cache key of the local entry: the file and everything its parse and local rules read."""
+    final_key: str = ""
+    """Cache key of the findings as reported: `key` and the project's history and git state."""
+    local: _Local | None = None
+    cacheable: bool = False
     findings: list[Finding] = field(default_factory=list)
     done: bool = False
-    """Settled without parsing (too large once decoded)."""
+    """Its findings are known (too large once decoded, cached, or finished)."""
 
 
 class _FastCheck:
     """One `check` of admitted files through the cache and the worker processes."""
 
-    def __init__(self, workspace: Workspace, jobs: list[Job]) -> None:
+    def __init__(
+        self, workspace: Workspace, jobs: list[Job], listed: dict[int, list[Path]]
+    ) -> None:
         self.workspace = workspace
         self.cache = workspace.cache
         self.items = [_prepare(job) for job in jobs]
-        self._digests = {item.job.name: item.digest for item in self.items}
+        self._listed = listed
+        self._digests: dict[str, str] = {}
+        for item in self.items:
+            self._digests[item.job.name] = item.digest
+            self._digests[os.path.abspath(item.job.name)] = item.digest
         self._by_path = {
             (id(item.job.project), os.path.abspath(item.job.name)): item for item in self.items
         }
@@ -873,16 +1035,25 @@ class _FastCheck:
         self._chains: dict[tuple[Path, str], tuple[list[str], list[str]]] = {}
         self._contexts: dict[tuple[int, int], str] = {}
         self._projects: dict[int, str] = {}
+        self._graphs: dict[tuple[int, str | None], str] = {}
+        self._based: set[int] = set()
         self._histories: dict[int, History] = {}
 
     def run(self, result: CheckResult) -> None:
         for item in self.items:
             result.texts[item.job.name] = item.text
+        self._keys()
+        signature = self._signature(result)
+        replay, cache = self.workspace.replay, self.cache
+        if cache is not None and signature is not None and replay and replay(signature):
+            result.replayed = True
+            cache.save()
+            return
         self._look_up()
-        self._compute([i for i in self.items if i.entry is None and not i.done])
-        for item in self.items:
-            if not item.done:
-                item.findings = self._finish(item)
+        self._compute([i for i in self.items if i.local is None and not i.done])
+        self._finish_all()
+        if signature is not None and all(i.cacheable or i.final_key == "" for i in self.items):
+            result.signature = signature
         merged: list[Finding] = []
         before = 0
         for item in self.items:
@@ -896,16 +1067,51 @@ class _FastCheck:
 
     # ---------------------------------------------------------------- keys and look-ups
 
-    def _look_up(self) -> None:
+    def _keys(self) -> None:
         if self.cache is None:
+            return
+        for item in self.items:
+            if not item.done:
+                job = item.job
+                context = self._context(job.config, job.project)
+                item.key = digest(context, job.name, item.digest, self._dependencies(item))
+                item.final_key = digest(item.key, self._graph(job.project, job.config))
+
+    def _signature(self, result: CheckResult) -> str | None:
+        """Everything the run's findings, texts and count come from: each file's final key
+        (or its settled findings), the findings about folders and unreadable files."""
+        if self.cache is None:
+            return None
+        parts = [code_fingerprint(), str(result.files_checked)]
+        for item in self.items:
+            parts += [item.job.name, item.final_key or repr(item.findings), str(item.job.at)]
+        parts += [repr(f) for f in result.findings]
+        return digest(*parts)
+
+    def _look_up(self) -> None:
+        cache = self.cache
+        if cache is None:
             return
         for item in self.items:
             if item.done:
                 continue
             job = item.job
-            context = self._context(job.config, job.project)
-            item.key = digest(context, job.name, item.digest, self._dependencies(item))
-            item.entry = self.cache.get(project_key(job.project), job.name, item.key)
+            where = project_key(job.project)
+            final = cache.get(where, job.name, item.final_key, CheckCache.FINAL)
+            if final is not None:
+                try:
+                    item.findings = decode_findings(final[1], str(final[0]))
+                    item.done = item.cacheable = True
+                    continue
+                except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+                    log.debug("ignoring a malformed cache entry for %s", job.name)
+            entry = cache.get(where, job.name, item.key)
+            if entry is not None:
+                try:
+                    item.local = _unpack(entry, job.name, item.text)
+                    item.cacheable = True
+                except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+                    log.debug("ignoring a malformed cache entry for %s", job.name)
 
     def _context(self, config: Config, project: Project) -> str:
         """Everything but the file that decides its findings: configuration, project facts
@@ -919,6 +1125,44 @@ class _FastCheck:
         if id(project) not in self._projects:
             self._projects[id(project)] = project_fingerprint(project)
         return self._projects[id(project)]
+
+    def _graph(self, project: Project, config: Config) -> str:
+        """What the history rules read besides the file: every migration of the project (the
+        nodes derive from path and content) and, in git, the merge base and the applied
+        migrations deleted since; "-" when no history rule is enabled."""
+        enabled = config.enabled_rules()
+        if not any(r.id in enabled for r in GRAPH_RULES):
+            return "-"
+        key = (id(project), config.default_branch)
+        if key not in self._graphs:
+            parts = [self._project(project)]
+            parts += [f"{p}\0{self._digest(p)}" for p in self._files(project)]
+            applied = self.workspace.settled_applied(project, config)
+            if applied is None:
+                parts.append("no git")
+            else:
+                self._list_base(applied)
+                deleted = applied.deleted(project.migration_dirs, project.is_migration_file)
+                parts += [str(applied.root), applied.base, applied.base_ref]
+                parts += [str(change.path) for change in deleted]
+            self._graphs[key] = digest(*parts)
+        return self._graphs[key]
+
+    def _list_base(self, applied: AppliedIndex) -> None:
+        """Have git list the base tree under every project's migration folders at once: one
+        `ls-tree` rather than one per project. (`changes()` lists the folders of the files it
+        is given; a name that exists nowhere is compared with nothing.)"""
+        if id(applied) in self._based:
+            return
+        self._based.add(id(applied))
+        folders = dict.fromkeys(d for i in self.items for d in i.job.project.migration_dirs)
+        applied.changes([folder / ".migration-lsp-probe" for folder in folders])
+
+    def _files(self, project: Project) -> list[Path]:
+        """`project.migration_files()`, listed once per check."""
+        if id(project) not in self._listed:
+            self._listed[id(project)] = project.migration_files()
+        return self._listed[id(project)]
 
     def _dependencies(self, item: _Item) -> str:
         """The other files this file's parser reads: the Django state replay and Laravel's
@@ -980,11 +1224,24 @@ class _FastCheck:
                 for i in members
             ]
             units.append((project, tasks, listing))
-        for (_, members, _), entries in zip(groups, _run_units(units, workers), strict=True):
+        pending = Counter(id(project) for project, _, _ in groups)
+        for index, entries in _run_units(units, workers):
+            project, members, _ = groups[index]
             for item, entry in zip(members, entries, strict=True):
-                item.entry = entry
-                if self.cache is not None and entry.pop("ok"):
+                item.local = _unpack(entry, item.job.name, item.text)
+                item.cacheable = bool(entry.pop("ok"))
+                if self.cache is not None and item.cacheable:
                     self.cache.put(project_key(item.job.project), item.job.name, item.key, entry)
+            pending[id(project)] -= 1
+            if not pending[id(project)]:  # its history is complete: finish it meanwhile
+                self._finish_all(project)
+
+    def _finish_all(self, project: Project | None = None) -> None:
+        """The findings of every file (of `project`) not settled yet."""
+        for item in self.items:
+            if not item.done and (project is None or item.job.project is project):
+                item.findings = self._finish(item)
+                item.done = True
 
     def _units(self, items: list[_Item]) -> list[tuple[Project, list[_Item], list[str] | None]]:
         """Django: one unit per app folder (its state replay runs in order). Others: runs of
@@ -1012,28 +1269,19 @@ class _FastCheck:
     # ---------------------------------------------------------------- this process
 
     def _finish(self, item: _Item) -> list[Finding]:
-        entry, job = item.entry, item.job
-        assert entry is not None
-        if entry.get("redo"):
+        local, job = item.local, item.job
+        assert local is not None
+        if local.redo:
             return self._in_full(item)
-        if not entry["parsed"]:
+        migration = local.migration
+        if migration is None:
+            self._keep(item, job.name, [])
             return []
-        migration = Migration(
-            path=entry["path"],
-            text=entry.get("text", item.text),
-            tool=entry["tool"],
-            dialect=entry["dialect"],
-            language=entry["lang"],
-            problems=decode_problems(entry["problems"]),
-            changesets=decode_changesets(entry["changesets"]),
-        )
-        raw = entry.get("raw")
-        local = raw if raw is not None else decode_findings(entry["findings"], migration.path)
         config = job.config
         enabled = config.enabled_rules()
         effective = config.dialect or migration.dialect or "postgresql"
         graph: list[Finding] = []
-        if any(r.id in enabled and r.applies_to(effective) for r in GRAPH_RULES):
+        if _applicable(GRAPH_RULES, enabled, effective):
             context = Context(
                 migration,
                 effective,
@@ -1042,8 +1290,20 @@ class _FastCheck:
                 history=self._history(job.project),
                 applied=self.workspace.settled_applied(job.project, config),
             )
-            graph, _ = run_rules(context, GRAPH_RULES, enabled)
-        return settle(local + graph, migration, config, enabled)
+            graph, complete = run_rules(context, GRAPH_RULES, enabled)
+            item.cacheable = item.cacheable and complete
+        findings = settle(local.findings + graph, migration, config, enabled)
+        self._keep(item, migration.path, findings)
+        return findings
+
+    def _keep(self, item: _Item, path: str, findings: list[Finding]) -> None:
+        """Store the findings as reported, when everything they came from was cacheable."""
+        if self.cache is None or not item.cacheable or any(f.path != path for f in findings):
+            return
+        rows = encode_findings(findings, located=True)
+        if rows is not None:
+            where = project_key(item.job.project)
+            self.cache.put(where, item.job.name, item.final_key, [path, rows], CheckCache.FINAL)
 
     def _in_full(self, item: _Item) -> list[Finding]:
         """A local rule read the history: analyse the file as the reference path does."""
@@ -1068,15 +1328,18 @@ class _FastCheck:
         """`build_history(project)`, from the nodes the entries hold."""
         if id(project) not in self._histories:
             nodes: list[Node] = []
-            for path in project.migration_files():
+            for path in self._files(project):
                 nodes.extend(self._nodes(project, path))
             self._histories[id(project)] = SettledHistory(project, nodes, {})
         return self._histories[id(project)]
 
     def _nodes(self, project: Project, path: Path) -> list[Node]:
         item = self._by_path.get((id(project), str(path)))
-        if item is not None and item.entry is not None:
-            return decode_nodes(item.entry["nodes"], path)
+        if item is not None and item.local is not None:
+            try:
+                return decode_nodes(item.local.nodes, path)
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+                log.debug("ignoring malformed history nodes cached for %s", path)
         from migration_lsp.history.graph import _nodes_for
 
         try:
@@ -1088,10 +1351,13 @@ class _FastCheck:
         if self.cache is not None:
             hit = self.cache.get(project_key(project), name, key)
             if hit is not None:
-                return decode_nodes(hit["nodes"], path)
+                try:
+                    return decode_nodes(hit, path)
+                except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+                    log.debug("ignoring malformed history nodes cached for %s", path)
         nodes = _nodes_for(project, path, _universal_newlines(data.decode("utf-8", "replace")))
         if self.cache is not None:
-            self.cache.put(project_key(project), name, key, {"nodes": encode_nodes(nodes)})
+            self.cache.put(project_key(project), name, key, encode_nodes(nodes))
         return nodes
 
 

@@ -13,6 +13,7 @@ from migration_lsp.model import (
     ExecuteSQL,
     Migration,
     Operation,
+    OtherStatement,
     SetSetting,
     Step,
     TransactionControl,
@@ -57,6 +58,17 @@ def in_explicit_transaction(migration: Migration, op: Operation) -> bool:
     return _index(migration).explicit.get(id(op), False)
 
 
+def inside_other_statement(migration: Migration, op: Operation) -> bool:
+    """`op` is a statement inside another statement (`DO $$ ... $$`): an `OtherStatement`
+    whose span holds `op`'s and is not the same."""
+    return _index(migration).others.holds(op.span)
+
+
+def operations_at(migration: Migration, span: Span) -> list[Operation]:
+    """The operations whose span is exactly `span` (one statement's), in order."""
+    return list(_index(migration).by_span.get(span, ()))
+
+
 # --------------------------------------------------------------------------- per-migration index
 # The questions above are asked once per finding; answering each from a scan of every
 # operation made building the fixes of a whole file ("fix all") quadratic.
@@ -77,6 +89,16 @@ class _Spans:
     def __len__(self) -> int:
         return len(self.spans)
 
+    def holds(self, span: Span) -> bool:
+        """Whether a span other than `span` itself contains it."""
+        index = bisect.bisect_right(self.starts, span.start) - 1
+        while index >= 0 and self.reach[index] >= span.end:
+            start, end = self.spans[index]
+            if start <= span.start and span.end <= end and (start, end) != (span.start, span.end):
+                return True
+            index -= 1
+        return False
+
     def overlapping(self, span: Span) -> int:
         """How many spans overlap `span` (share a character with it)."""
         count = 0
@@ -96,6 +118,9 @@ class _Index:
         for op in operations:
             self.by_span.setdefault(op.span, []).append(op)
         self._operations = operations
+        self.others = _Spans(
+            {(o.span.start, o.span.end) for o in operations if isinstance(o, OtherStatement)}
+        )
         self._statements: dict[tuple[Step, bool], _Spans] = {}
         self._wrappers: set[int] | None = None
         self.explicit: dict[int, bool] = {}

@@ -14,13 +14,12 @@ from migration_lsp.model import (
     ExecuteSQL,
     Migration,
     Operation,
-    OtherStatement,
     TransactionControl,
 )
 from migration_lsp.parse.python import argument, string
 from migration_lsp.text import Span
 
-from .base import in_explicit_transaction, other_statements
+from .base import in_explicit_transaction, inside_other_statement, other_statements
 from .constraints_files import Planned, can_run_outside_transaction, new_files
 from .constraints_py import PyCall, operations_element, render
 from .constraints_py import string as py_literal
@@ -82,10 +81,7 @@ IN_DO_BLOCK = (
 
 def in_do_block(migration: Migration, op: Operation) -> bool:
     """`op` is a statement inside another statement (`DO $$ ... $$`)."""
-    return any(
-        isinstance(other, OtherStatement) and other.span.contains(op.span) and other.span != op.span
-        for other in migration.operations
-    )
+    return inside_other_statement(migration, op)
 
 
 def statement_end(text: str, end: int) -> int:

@@ -17,6 +17,7 @@ from migration_lsp.model import Migration, Operation
 from migration_lsp.parse.pystrings import literal_positions
 from migration_lsp.text import Span
 
+from .base import operations_at
 from .python import PyFile
 
 NAMEDATALEN = 64
@@ -310,4 +311,4 @@ def statements_in(migration: Migration, span: Span) -> int:
 
 def actions_in(migration: Migration, op: Operation) -> int:
     """How many operations the statement of `op` carries (`ALTER TABLE t ADD ..., ALTER ...`)."""
-    return sum(1 for o in migration.operations if o.origin == "sql" and o.span == op.span)
+    return sum(1 for o in operations_at(migration, op.span) if o.origin == "sql")

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 from migration_lsp.findings import Applicability, Edit, Fix
-from migration_lsp.model import CreateIndex, DropIndex, Migration, OtherStatement, SetSetting
+from migration_lsp.model import CreateIndex, DropIndex, Migration, SetSetting
 from migration_lsp.parse.pystrings import literal_positions
 from migration_lsp.text import Span
 
-from .base import display, in_explicit_transaction, other_statements
+from .base import display, in_explicit_transaction, inside_other_statement, other_statements
 from .text import insert, line_end, match_case, newline_of, replace
 
 IndexOp = CreateIndex | DropIndex
@@ -72,10 +72,7 @@ IN_BLOCK = (
 def in_block(migration: Migration, op: IndexOp) -> bool:
     """`op` is a statement inside another statement (`DO $$ ... $$`), not a statement of its own
     (the `op.execute`/`RunSQL` call around SQL in Python does not count)."""
-    return any(
-        isinstance(other, OtherStatement) and other.span.contains(op.span) and other.span != op.span
-        for other in migration.operations
-    )
+    return inside_other_statement(migration, op)
 
 
 def inside_plain_literal(pyfile_text: str, string_span: Span, offset: int) -> bool:

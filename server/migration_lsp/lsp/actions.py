@@ -111,12 +111,15 @@ def code_actions(
     if only and any(FIX_ALL.startswith(k) for k in only) and not _wanted(only, "quickfix"):
         fix_all = _fix_all(server, document, migration, positions)
         return [fix_all] if fix_all else []
-    for finding in document.analysis.findings:
+    for number, finding in enumerate(document.analysis.findings):
         if finding.span.end < wanted.start or finding.span.start > wanted.end:
             continue
         diag = diagnostic(finding, positions)
         if _wanted(only, "quickfix"):
-            for index, fix in enumerate(compute_fixes(finding, migration)):
+            fixes = document.fixes.get(number)
+            if fixes is None:
+                fixes = document.fixes[number] = compute_fixes(finding, migration)
+            for index, fix in enumerate(fixes):
                 if fix.files and not _can_create_files(server):
                     continue  # the client cannot create the split's new migration files
                 if fix.edits or fix.files:

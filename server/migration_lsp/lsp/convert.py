@@ -90,7 +90,7 @@ def diagnostic(finding: Finding, positions: Positions) -> lsp.Diagnostic:
         code_description=lsp.CodeDescription(href=finding.url),
         source=SOURCE,
         tags=[lsp.DiagnosticTag.Unnecessary] if finding.rule == UNUSED_IGNORE else None,
-        data={"rule": finding.rule, "start": finding.span.start, "end": finding.span.end},
+        data={"rule": finding.rule},
     )
 
 
@@ -127,7 +127,7 @@ def diagnostic_json(finding: Finding, positions: Positions) -> dict[str, Any]:
         "code": finding.rule,
         "codeDescription": {"href": finding.url},
         "source": SOURCE,
-        "data": {"rule": finding.rule, "start": span.start, "end": span.end},
+        "data": {"rule": finding.rule},
     }
     if finding.rule == UNUSED_IGNORE:
         found["tags"] = [lsp.DiagnosticTag.Unnecessary.value]

@@ -96,6 +96,8 @@ class MigrationServer(LanguageServer):
         self._reported_error: str | None = None
         self._costs: dict[str, float] = {}
         """Seconds the last analysis of each document took (for the debounce)."""
+        self._rendered: dict[str, dict[tuple[object, ...], dict[str, Any]]] = {}
+        """Per document: its last diagnostics in JSON form, by what they say and where."""
         send_raw_json(self.protocol._converter)
 
     # ------------------------------------------------------------------ helpers
@@ -110,11 +112,23 @@ class MigrationServer(LanguageServer):
         return [diagnostic(f, positions) for f in document.analysis.findings]
 
     def diagnostics_json(self, document: Document) -> list[dict[str, Any]]:
-        """The document's diagnostics in their JSON form, built once per analysis."""
+        """The document's diagnostics in their JSON form, built once per analysis; those
+        that an edit left as they were (same place, same message) are the previous
+        version's objects again."""
         cached = document.rendered
         if cached is None or cached[0] != self.encoding:
             positions = self.positions(document)
-            items = [diagnostic_json(f, positions) for f in document.analysis.findings]
+            before = self._rendered.get(document.uri, {})
+            now: dict[tuple[object, ...], dict[str, Any]] = {}
+            items = []
+            for finding in document.analysis.findings:
+                key = (finding.rule, finding.message, finding.severity, finding.start, finding.end)
+                item = now.get(key) or before.get(key)
+                if item is None or not positions.columns_are_units:
+                    item = diagnostic_json(finding, positions)
+                now[key] = item
+                items.append(item)
+            self._rendered[document.uri] = now
             cached = document.rendered = (self.encoding, items)
         return cached[1]
 
@@ -322,6 +336,7 @@ def create_server() -> MigrationServer:
             pending.cancel()
         ls.session.forget(uri)
         ls._costs.pop(uri, None)
+        ls._rendered.pop(uri, None)
         if not ls.pull:
             ls.text_document_publish_diagnostics(
                 lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[])

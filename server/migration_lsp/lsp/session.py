@@ -9,15 +9,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from migration_lsp.engine import Analysis, Workspace, analyse_document, decode
-from migration_lsp.findings import Finding
+from migration_lsp.findings import Finding, Fix
 from migration_lsp.history.git import AppliedIndex
 from migration_lsp.history.graph import History
-from migration_lsp.lsp.snapshot import APPLIED_RECHECK_SECONDS, DiskSnapshot, SnapshotIndex
+from migration_lsp.lsp import snapshot
+from migration_lsp.lsp.snapshot import DiskSnapshot, SnapshotIndex
 from migration_lsp.model import Severity
 from migration_lsp.project.config import Config, ConfigError
 from migration_lsp.project.detect import Project, detect_projects
@@ -64,6 +65,9 @@ class Document:
     """The state of the project's history the analysis saw (see `Session.history_key`)."""
     rendered: tuple[str, list[dict[str, Any]]] | None = None
     """(position encoding, diagnostics in JSON form): built once, sent on every request."""
+    fixes: dict[int, list[Fix]] = field(default_factory=dict)
+    """Quick fixes built for a finding (by its index): editors ask for code actions at the
+    cursor on every move, the fixes of a version do not change."""
 
 
 class Session:
@@ -204,15 +208,15 @@ class Session:
         key = (project.tool, project.root)
         with self._lock:
             cached = self._histories.get(key)
-            snapshot = self._snapshots.get(key)
-        if cached is not None and cached[0] == signature and snapshot is cached[2]:
+            disk = self._snapshots.get(key)
+        if cached is not None and cached[0] == signature and disk is cached[2]:
             return cached[1]
-        if snapshot is None or not snapshot.fresh(self.generation):
-            snapshot = DiskSnapshot.read(project, self.generation, buffers)
-        history = snapshot.history(buffers)
+        if disk is None or not disk.fresh(self.generation):
+            disk = DiskSnapshot.read(project, self.generation, buffers)
+        history = disk.history(buffers)
         with self._lock:
-            self._histories[key] = (signature, history, snapshot)
-            self._snapshots[key] = snapshot
+            self._histories[key] = (signature, history, disk)
+            self._snapshots[key] = disk
         return history
 
     def applied(self, project: Project, config: Config) -> AppliedIndex | None:
@@ -222,7 +226,11 @@ class Session:
         now = time.monotonic()
         with self._lock:
             hit = self._applied.get(key)
-        if hit is not None and hit[0] == self.generation and now - hit[1] < APPLIED_RECHECK_SECONDS:
+        if (
+            hit is not None
+            and hit[0] == self.generation
+            and now - hit[1] < snapshot.APPLIED_RECHECK_SECONDS
+        ):
             return hit[2]
         index = self.workspace.applied(project, config)
         if hit is not None and hit[2] is not None and index is hit[2].inner:

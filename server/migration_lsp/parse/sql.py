@@ -185,20 +185,25 @@ def mark_transactions(result: SqlResult, transaction: TransactionMode) -> None:
     BEGIN/COMMIT themselves count as in a transaction only when the runner opens one: in a
     multi-statement query an explicit BEGIN just turns the implicit transaction into a real one.
     Operations shared with a cached parse are replaced by marked copies, never changed."""
-    wrapped = transaction == "always" or (transaction == "multi" and len(result.statements) > 1)
+    always = transaction == "always"
+    wrapped = always or (transaction == "multi" and len(result.statements) > 1)
     explicit = False
     for statement in result.statements:
         flags = []
+        differ = False
         for op in statement.operations:
             if isinstance(op, TransactionControl):
                 if op.kind == "begin":
                     explicit = True
                 elif op.kind in ("commit", "rollback"):
                     explicit = False
-                flags.append(transaction == "always")
+                flag = always
             else:
-                flags.append(wrapped or explicit)
-        _mark(statement, flags)
+                flag = wrapped or explicit
+            flags.append(flag)
+            differ = differ or op.in_transaction is not flag
+        if differ:
+            _mark(statement, flags)
 
 
 def _mark(statement: Statement, flags: list[bool]) -> None:
@@ -206,8 +211,6 @@ def _mark(statement: Statement, flags: list[bool]) -> None:
     if statement.segment is None:
         for op, flag in zip(operations, flags, strict=True):
             op.in_transaction = flag
-        return
-    if all(op.in_transaction is flag for op, flag in zip(operations, flags, strict=True)):
         return
     from migration_lsp.parse.sql_incremental import shift_operation
 

@@ -20,6 +20,7 @@ import bisect
 import dataclasses
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -422,7 +423,7 @@ def _after_last_semicolon(tokens: list[Token]) -> int:
 
 
 def _shift_span(span: Span, delta: int) -> Span:
-    return Span(span.start + delta, span.end + delta)
+    return _span(span.start + delta, span.end + delta)
 
 
 _PLAIN, _SPAN, _SPANS, _COLUMN, _COLUMNS, _OTHER = range(6)
@@ -454,7 +455,7 @@ def _may_hold_spans(annotation: str) -> bool:
 
 def _shift_value(value: Any, delta: int) -> Any:
     if isinstance(value, Span):
-        return Span(value.start + delta, value.end + delta)
+        return _span(value.start + delta, value.end + delta)
     if isinstance(value, Column):
         return shift_operation(value, delta)
     if isinstance(value, dict):
@@ -464,26 +465,65 @@ def _shift_value(value: Any, delta: int) -> Any:
     return value
 
 
+_new = object.__new__
+_set_start = vars(Span)["start"].__set__  # the slots' own setters (Span is frozen)
+_set_end = vars(Span)["end"].__set__
+
+
+def _span(start: int, end: int) -> Span:
+    """`Span(start, end)` without the frozen dataclass's checked `__init__`."""
+    span = _new(Span)
+    _set_start(span, start)
+    _set_end(span, end)
+    return span
+
+
+_SHIFTERS: dict[type, Callable[[Any, int], Any]] = {}
+_COPIERS: dict[type, Callable[[Any, int], Any]] = {}
+
+
+def _compiled(cls: type, moving: bool) -> Callable[[Any, int], Any]:
+    """A function copying one operation class field by field (moving its spans by `d` when
+    `moving`), written out for the class as `dataclasses` writes `__init__`: an edit in the
+    middle of a long file moves thousands of operations, and a loop over field names costs
+    twice as much."""
+    table = _SHIFTERS if moving else _COPIERS
+    found = table.get(cls)
+    if found is not None:
+        return found
+    lines = ["def copy(op, d):", "    c = new(cls)"]
+    for name, kind in _plan(cls):
+        value = f"op.{name}"
+        if moving and kind == _SPAN:
+            value = f"None if {value} is None else span({value}.start + d, {value}.end + d)"
+        elif moving and kind == _SPANS:
+            value = f"{{k: span(v.start + d, v.end + d) for k, v in {value}.items()}}"
+        elif moving and kind == _COLUMN:
+            value = f"shift({value}, d)"
+        elif moving and kind == _COLUMNS:
+            value = f"[shift(v, d) for v in {value}]"
+        elif moving and kind == _OTHER:
+            value = f"moved({value}, d)"
+        lines.append(f"    c.{name} = {value}")
+    lines.append("    return c")
+    namespace: dict[str, Any] = {
+        "new": _new,
+        "cls": cls,
+        "span": _span,
+        "shift": shift_operation,
+        "moved": _shift_value,
+    }
+    exec("\n".join(lines), namespace)  # the code is written above from field names only
+    table[cls] = namespace["copy"]
+    return table[cls]
+
+
 def shift_operation(op: Any, delta: int) -> Any:
     """A copy of an operation (or column) with every span moved by `delta` (a plain copy
     for 0). Parts without spans are shared: nothing changes parsed operations."""
     cls = type(op)
-    plan = _PLANS.get(cls) or _plan(cls)
-    copy = object.__new__(cls)
-    assign = object.__setattr__
-    for name, kind in plan:
-        value = getattr(op, name)
-        if kind == _PLAIN or delta == 0 or value is None:
-            pass
-        elif kind == _SPAN:
-            value = Span(value.start + delta, value.end + delta)
-        elif kind == _SPANS:
-            value = {k: Span(v.start + delta, v.end + delta) for k, v in value.items()}
-        elif kind == _COLUMN:
-            value = shift_operation(value, delta)
-        elif kind == _COLUMNS:
-            value = [shift_operation(c, delta) for c in value]
-        else:
-            value = _shift_value(value, delta)
-        assign(copy, name, value)
-    return copy
+    if delta == 0:
+        copier = _COPIERS.get(cls) or _compiled(cls, moving=False)
+        return copier(op, 0)
+    shifter = _SHIFTERS.get(cls) or _compiled(cls, moving=True)
+    return shifter(op, delta)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from migration_lsp.findings import Finding, Fix
@@ -84,8 +85,10 @@ def rule(
     return wrap
 
 
+@lru_cache(maxsize=8192)
 def table_key(name: str) -> str:
-    """A table name compared across spellings: unquoted, lower-case, without its schema."""
+    """A table name compared across spellings: unquoted, lower-case, without its schema
+    (remembered: the rules ask it tens of thousands of times per large file)."""
     return name.strip('"`[]').rsplit(".", 1)[-1].lower()
 
 

@@ -76,7 +76,12 @@ def _statements(ops: list[Operation]) -> list[Span]:
 
 
 def _by_step(ctx: Context) -> dict[tuple[Step, int], list[Operation]]:
-    """The operations of each step (of each Liquibase changeSet: see `transaction_of`)."""
+    """The operations of each step (of each Liquibase changeSet: see `transaction_of`),
+    grouped once for the rules that ask (read-only)."""
+    return ctx.memo(_by_step, _group_by_step)
+
+
+def _group_by_step(ctx: Context) -> dict[tuple[Step, int], list[Operation]]:
     steps: dict[tuple[Step, int], list[Operation]] = {}
     for op in ctx.operations():
         steps.setdefault(ctx.transaction_of(op), []).append(op)
