@@ -257,6 +257,99 @@ def test_a_long_string_concatenation_is_still_analysed() -> None:
     assert "update-with-limit" in rules
 
 
+JS_DEPTH = 5000
+"""Generated or minified JavaScript nests this deep; it once took the engine 20+ seconds."""
+
+UNSAFE_CALL = {
+    "knex": "knex.raw('CREATE INDEX idx_users_email ON users (email)')",
+    "sequelize": "queryInterface.addIndex('users', ['email'])",
+    "typeorm": "queryRunner.query('CREATE INDEX idx_users_email ON users (email)')",
+}
+"""One call per tool that creates an index without CONCURRENTLY."""
+
+JS_MIGRATIONS = {
+    "knex.js": "exports.up = async function (knex) {\n  await %s;\n};\n\n"
+    "exports.down = async function (knex) {};\n",
+    "knex.ts": "import { Knex } from 'knex';\n\n"
+    "export async function up(knex: Knex): Promise<void> {\n  await %s;\n}\n\n"
+    "export async function down(knex: Knex): Promise<void> {}\n",
+    "sequelize.js": "'use strict';\n\nmodule.exports = {\n  async up(queryInterface, Sequelize) {\n"
+    "    await %s;\n  },\n  async down(queryInterface, Sequelize) {},\n};\n",
+    "typeorm.ts": "import { MigrationInterface, QueryRunner } from 'typeorm';\n\n"
+    "export class AddEmailIndex1700000000000 implements MigrationInterface {\n"
+    "  public async up(queryRunner: QueryRunner): Promise<void> {\n    await %s;\n  }\n\n"
+    "  public async down(queryRunner: QueryRunner): Promise<void> {}\n}\n",
+}
+JS_SAMPLES = [(p, proj) for p, proj in SAMPLES if f"{proj.tool}{p.suffix}" in JS_MIGRATIONS]
+
+
+def nested_js(shape: str, depth: int, call: str) -> str:
+    """`call` at the bottom of `depth` nested calls, arrays, or links of one long chain."""
+    if shape == "calls":
+        return "wrap(" * depth + call + ")" * depth
+    if shape == "arrays":
+        return "[" * depth + call + "]" * depth
+    return "Promise.resolve()" + ".then(() => 1)" * depth + f".then(() => {call})"
+
+
+def js_migration(project: Any, path: Path, shape: str, depth: int) -> str:
+    template = JS_MIGRATIONS[f"{project.tool}{path.suffix}"]
+    return template % nested_js(shape, depth, UNSAFE_CALL[project.tool])
+
+
+@pytest.mark.parametrize("shape", ["calls", "arrays", "chain"])
+@pytest.mark.parametrize(
+    ("path", "project"), JS_SAMPLES, ids=[f"{j.tool}{p.suffix}" for p, j in JS_SAMPLES]
+)
+def test_deeply_nested_javascript_is_read_to_the_bottom(
+    path: Path, project: Any, shape: str
+) -> None:
+    """5,000 levels: the unsafe call at the bottom is found where it is, not given up on."""
+    text = js_migration(project, path, shape, JS_DEPTH)
+    findings = check_engine_input(path, project, text).findings
+    assert PARSE_ERROR not in {f.rule for f in findings}
+    at = text.index(UNSAFE_CALL[project.tool])
+    index = [f for f in findings if f.rule == "non-concurrent-index"]
+    assert len(index) == 1
+    assert index[0].span.start >= at
+    assert index[0].span.end <= at + len(UNSAFE_CALL[project.tool])
+
+
+def python_calls(work: Callable[[], object]) -> int:
+    """How many Python and built-in functions `work` calls: a step count, not a timing."""
+    count = 0
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        work()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+@pytest.mark.parametrize("shape", ["calls", "arrays", "chain"])
+@pytest.mark.parametrize(
+    ("path", "project"), JS_SAMPLES, ids=[f"{j.tool}{p.suffix}" for p, j in JS_SAMPLES]
+)
+def test_the_work_on_nested_javascript_grows_with_the_depth_not_its_square(
+    path: Path, project: Any, shape: str
+) -> None:
+    """Twice the nesting, twice the steps (a chain's every link once looked for its top by
+    climbing the whole chain: four times the steps, 20 s at 5,000 links)."""
+    steps = []
+    for depth in (0, 300, 600):
+        text = js_migration(project, path, shape, depth)
+        check_engine_input(path, project, text)  # imports and caches first
+        steps.append(python_calls(lambda text=text: check_engine_input(path, project, text)))
+    base, once, twice = steps
+    assert twice - base <= 2.2 * (once - base)
+
+
 # --------------------------------------------------------------------------- line endings
 
 

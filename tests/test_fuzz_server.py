@@ -161,14 +161,6 @@ def test_utf8_pull_client_survives_random_editing(
 ALEMBIC = "lsp_workspace/alembic/versions/b2c3d4e5f6a7_add_email.py"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="go-to-definition of a revision id reads the saved files (history.revisions.find), "
-    "so in a migration with unsaved edits it points at the saved file's line, which may lie "
-    "past the end of the edited text (found by scripts/reliability_report.py). Fix: "
-    "lsp/navigation.py definition() should look the id up in the open buffers "
-    "(Session.history)",
-)
 def test_definition_into_an_edited_document_points_inside_its_text(
     start_server: Callable[[str, bool], ServerRun],
 ) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest, JsonRpcRequestCancelled
 
 from fuzzing import RESPONSE_BUDGET, Change, OpenDocument, ServerRun, make_workspace
 from migration_lsp.cli import main
@@ -342,24 +342,12 @@ def test_shutdown_then_exit(start_server: Callable[..., ServerRun], workspace: P
     assert server.log_problems() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the server always exits with 0: pygls turns `exit` into SystemExit, which its "
-    "start_io swallows, and serve() returns normally; LSP wants 1 when no shutdown came "
-    "first. Fix: in lsp/server.py serve(), exit with `0 if server.protocol._shutdown else 1`",
-)
 def test_exit_without_shutdown_exits_with_1(start_server: Callable[..., ServerRun]) -> None:
     server = start_server()
     send_raw(server, {"jsonrpc": "2.0", "method": "exit"})
     assert exit_code(server) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after `exit` the process lives on until running analyses end (pygls's shutdown "
-    "joins the worker threads), so a slow file keeps it busy for seconds after the editor "
-    "let go. Fix: in lsp/server.py serve(), os._exit once start_io returns",
-)
 def test_exit_ends_the_process_at_once_while_a_rule_runs(
     start_server: Callable[..., ServerRun], workspace: Path
 ) -> None:
@@ -371,12 +359,6 @@ def test_exit_ends_the_process_at_once_while_a_rule_runs(
     assert exit_code(server, timeout=RESPONSE_BUDGET) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pygls drops every request after shutdown without an answer (the client waits "
-    "forever); LSP says they fail with InvalidRequest. Fix: answer them in MigrationServer's "
-    "protocol (lsp/server.py)",
-)
 def test_requests_after_shutdown_fail_instead_of_hanging(
     start_server: Callable[..., ServerRun],
 ) -> None:
@@ -387,7 +369,7 @@ def test_requests_after_shutdown_fail_instead_of_hanging(
         position=lsp.Position(line=0, character=0),
     )
     answer = request(server, lsp.TEXT_DOCUMENT_HOVER, hover)
-    assert isinstance(answer, JsonRpcException)
+    assert isinstance(answer, JsonRpcInvalidRequest)
 
 
 def test_the_editor_going_away_ends_the_server(start_server: Callable[..., ServerRun]) -> None:

@@ -303,4 +303,4 @@ def test_restricted_mode_never_runs_a_program_from_the_workspace(
     assert results["squiggles"] >= 1
     assert "inside the workspace, which Restricted Mode does not run" in results["notification"]
     python = server_executable().parent / "python"
-    assert f"starting {python} -m migration_lsp serve (from user)" in results["log"]
+    assert f"starting {python} -P -m migration_lsp serve (from user)" in results["log"]

@@ -42,6 +42,16 @@ async def lsp_session(
     def register_capability(params: lsp.RegistrationParams) -> None:
         lsp_client.registrations = params.registrations  # type: ignore[attr-defined]
 
+    # pytest-lsp keeps the last diagnostics per document but not their version: a set
+    # published for an older version just before an edit must not count as the answer to it
+    lsp_client.published_versions = {}  # type: ignore[attr-defined]
+    lsp_client.protocol.fm._features.pop(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, None)
+
+    @lsp_client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def publish_diagnostics(params: lsp.PublishDiagnosticsParams) -> None:
+        lsp_client.published_versions[params.uri] = params.version  # type: ignore[attr-defined]
+        lsp_client.diagnostics[params.uri] = params.diagnostics
+
     @lsp_client.feature("migrationLsp/projects")
     def projects(params: Any) -> None:
         lsp_client.projects.append(params)  # type: ignore[attr-defined]

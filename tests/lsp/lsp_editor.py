@@ -85,7 +85,9 @@ class Editor:
         )
 
     async def diagnostics(self, uri: str) -> list[lsp.Diagnostic]:
-        """Pull where the client pulls; else wait for a pushed set newer than `mark()`."""
+        """Pull where the client pulls; else wait for a pushed set newer than `mark()` for
+        the document's current version (a server may still publish for the version before an
+        edit it has not received yet)."""
         if self.pulls:
             report = await self.client.text_document_diagnostic_async(
                 lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
@@ -95,6 +97,10 @@ class Editor:
         seen = self._seen.get(uri)
         for _ in range(200):
             current = self.client.diagnostics.get(uri)
+            version = getattr(self.client, "published_versions", {}).get(uri)
+            if version is not None and version != self.versions.get(uri):
+                await asyncio.sleep(0.025)
+                continue
             if current is not None and current is not seen:
                 self._seen[uri] = current
                 return list(current)

@@ -1,7 +1,8 @@
 /**
  * Gathers what `chooseLaunch` decides from: the settings with the scope each value comes from,
  * the Python extension's interpreter, PATH, workspace trust, and which interpreters have the
- * server installed (probed with a short-lived `python -c "import migration_lsp"`).
+ * server installed (probed with a short-lived `python -P -c "import migration_lsp"`: `-P` so a
+ * `migration_lsp/` folder in the current directory does not count as an installed server).
  */
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -12,6 +13,7 @@ import * as vscode from "vscode";
 import {
   LaunchFacts,
   LaunchPlan,
+  PROBE_ARGS,
   SERVER_COMMAND,
   SERVER_MODULE,
   Setting,
@@ -85,11 +87,8 @@ function settingValues(key: string, resource?: vscode.Uri): Setting[] {
 
 function probe(python: string): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile(
-      python,
-      ["-c", `import ${SERVER_MODULE}`],
-      { timeout: PROBE_TIMEOUT_MS, windowsHide: true },
-      (error) => resolve(error === null),
+    execFile(python, PROBE_ARGS, { timeout: PROBE_TIMEOUT_MS, windowsHide: true }, (error) =>
+      resolve(error === null),
     );
   });
 }

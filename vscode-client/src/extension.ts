@@ -252,7 +252,7 @@ class Controller implements vscode.Disposable {
     }
   }
 
-  /** `python -m pip install migration-lsp` in a terminal; restart once it has succeeded. */
+  /** `python -P -m pip install migration-lsp` in a terminal; restart once it has succeeded. */
   async install(): Promise<void> {
     const plan = this.plan;
     const python = plan?.kind === "missing" ? plan.installInto : plan?.python;

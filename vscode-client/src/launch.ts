@@ -5,7 +5,7 @@
  *
  * Order: `migrationLsp.server.path`; else an interpreter (`migrationLsp.interpreter`, else
  * the Python extension's) that has the `migration_lsp` package, run as
- * `python -m migration_lsp serve`; else `migration-lsp` on PATH. In Restricted Mode a program
+ * `python -P -m migration_lsp serve`; else `migration-lsp` on PATH. In Restricted Mode a program
  * named by workspace settings, or stored inside a workspace folder, is never run.
  */
 import * as path from "node:path";
@@ -63,6 +63,19 @@ export type LaunchPlan =
 
 export const SERVER_MODULE = "migration_lsp";
 export const SERVER_COMMAND = "migration-lsp";
+
+/**
+ * `python -P -m <module> args…`. The server runs with the workspace folder as its current
+ * directory, and plain `-m` puts that directory first on `sys.path`: a repository's own
+ * `migration_lsp/` (or `pip/`) folder would be imported, and run, in place of the installed
+ * package. `-P` (Python 3.11+, which the server requires anyway) leaves it off.
+ */
+export function moduleArgs(module: string, ...args: string[]): string[] {
+  return ["-P", "-m", module, ...args];
+}
+
+/** `python -P -c "import migration_lsp"`: whether the installed package is importable. */
+export const PROBE_ARGS = ["-P", "-c", `import ${SERVER_MODULE}`];
 
 /** Whether `file` is one of `folders` or lies below one (case-insensitive on Windows). */
 export function isInside(file: string, folders: string[], platform: NodeJS.Platform): boolean {
@@ -143,7 +156,7 @@ export function chooseLaunch(facts: LaunchFacts): LaunchPlan {
       return {
         kind: "run",
         command: python.value,
-        args: ["-m", SERVER_MODULE, "serve"],
+        args: moduleArgs(SERVER_MODULE, "serve"),
         python: python.value,
         origin: python.origin,
         skipped,
@@ -170,15 +183,16 @@ export function cliCommand(
   args: string[],
 ): { command: string; args: string[] } {
   if (plan.python !== undefined) {
-    return { command: plan.python, args: ["-m", SERVER_MODULE, ...args] };
+    return { command: plan.python, args: moduleArgs(SERVER_MODULE, ...args) };
   }
   return { command: plan.command, args };
 }
 
-/** `python -m pip install migration-lsp` for the install button, as a shell line. */
+/** `python -P -m pip install migration-lsp` for the install button, as a shell line (the
+ * terminal starts in the workspace folder, so `-P` here too). */
 export function installCommand(python: string, platform: NodeJS.Platform): string {
   const quoted = platform === "win32" ? `& "${python}"` : `'${python.replace(/'/g, `'\\''`)}'`;
-  return `${quoted} -m pip install --upgrade ${SERVER_COMMAND}`;
+  return `${quoted} ${moduleArgs("pip", "install", "--upgrade", SERVER_COMMAND).join(" ")}`;
 }
 
 /** `~` and `${workspaceFolder}` in a path setting; relative paths against the first folder. */

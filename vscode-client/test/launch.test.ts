@@ -1,15 +1,21 @@
 // Which command starts the server, in every case the extension can meet.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, test } from "node:test";
 
 import {
   LaunchFacts,
+  PROBE_ARGS,
   chooseLaunch,
   cliCommand,
   describe as describePlan,
   expandPath,
   installCommand,
   isInside,
+  moduleArgs,
 } from "../src/launch";
 
 const WORKSPACE = "/home/ana/shop";
@@ -92,7 +98,7 @@ describe("trusted workspace", () => {
         [USER_PYTHON, VENV_PYTHON],
       ),
     );
-    assert.deepEqual(command(plan), [USER_PYTHON, "-m", "migration_lsp", "serve"]);
+    assert.deepEqual(command(plan), [USER_PYTHON, "-P", "-m", "migration_lsp", "serve"]);
     assert.equal(plan.kind === "run" && plan.python, USER_PYTHON);
     assert.equal(plan.kind === "run" && plan.origin, "user");
   });
@@ -101,7 +107,7 @@ describe("trusted workspace", () => {
     const plan = chooseLaunch(
       facts({ pythonExtension: VENV_PYTHON, onPath: SYSTEM_SERVER }, [], [VENV_PYTHON]),
     );
-    assert.deepEqual(command(plan), [VENV_PYTHON, "-m", "migration_lsp", "serve"]);
+    assert.deepEqual(command(plan), [VENV_PYTHON, "-P", "-m", "migration_lsp", "serve"]);
     assert.equal(plan.kind === "run" && plan.origin, "python-extension");
   });
 
@@ -113,7 +119,7 @@ describe("trusted workspace", () => {
         [VENV_PYTHON],
       ),
     );
-    assert.deepEqual(command(plan), [VENV_PYTHON, "-m", "migration_lsp", "serve"]);
+    assert.deepEqual(command(plan), [VENV_PYTHON, "-P", "-m", "migration_lsp", "serve"]);
     const onPath = chooseLaunch(
       facts({ pythonExtension: VENV_PYTHON, onPath: SYSTEM_SERVER }, [], []),
     );
@@ -156,7 +162,7 @@ describe("trusted workspace", () => {
         [VENV_PYTHON, USER_PYTHON],
       ),
     );
-    assert.deepEqual(command(plan), [VENV_PYTHON, "-m", "migration_lsp", "serve"]);
+    assert.deepEqual(command(plan), [VENV_PYTHON, "-P", "-m", "migration_lsp", "serve"]);
   });
 });
 
@@ -225,7 +231,7 @@ describe("Restricted Mode (untrusted workspace)", () => {
       [],
       [USER_PYTHON],
     );
-    assert.deepEqual(command(allowed), [USER_PYTHON, "-m", "migration_lsp", "serve"]);
+    assert.deepEqual(command(allowed), [USER_PYTHON, "-P", "-m", "migration_lsp", "serve"]);
   });
 
   test("a migration-lsp on PATH inside the workspace is not run either", () => {
@@ -241,6 +247,7 @@ describe("Restricted Mode (untrusted workspace)", () => {
     );
     assert.deepEqual(command(plan), [
       "/home/ana/shop-tools/bin/python",
+      "-P",
       "-m",
       "migration_lsp",
       "serve",
@@ -263,7 +270,7 @@ describe("helpers", () => {
     if (module.kind === "run") {
       assert.deepEqual(cliCommand(module, ["graph", "."]), {
         command: USER_PYTHON,
-        args: ["-m", "migration_lsp", "graph", "."],
+        args: ["-P", "-m", "migration_lsp", "graph", "."],
       });
     }
     const binary = chooseLaunch(facts({ onPath: SYSTEM_SERVER }));
@@ -278,11 +285,11 @@ describe("helpers", () => {
   test("the install command quotes the interpreter for the shell", () => {
     assert.equal(
       installCommand("/home/o'neil/py/bin/python", "linux"),
-      "'/home/o'\\''neil/py/bin/python' -m pip install --upgrade migration-lsp",
+      "'/home/o'\\''neil/py/bin/python' -P -m pip install --upgrade migration-lsp",
     );
     assert.equal(
       installCommand("C:\\Py\\python.exe", "win32"),
-      '& "C:\\Py\\python.exe" -m pip install --upgrade migration-lsp',
+      '& "C:\\Py\\python.exe" -P -m pip install --upgrade migration-lsp',
     );
   });
 
@@ -298,5 +305,47 @@ describe("helpers", () => {
     assert.equal(expandPath(".venv/bin/python", [WORKSPACE], "/home/ana", "linux"), VENV_PYTHON);
     assert.equal(expandPath("python3", [WORKSPACE], "/home/ana", "linux"), "python3");
     assert.equal(expandPath("  ", [WORKSPACE], "/home/ana", "linux"), "");
+  });
+});
+
+describe("a repository's own migration_lsp folder", () => {
+  const python = process.env.MIGRATION_LSP_TEST_PYTHON ?? "python3";
+  const version = spawnSync(python, ["-c", "import sys; print(sys.version_info >= (3, 11))"], {
+    encoding: "utf-8",
+  });
+  const skip =
+    version.stdout?.trim() === "True" ? false : `needs ${python} (3.11 or later) on PATH`;
+
+  /** A workspace whose `migration_lsp/` package leaves a marker when it is imported. */
+  function hostileWorkspace(): { folder: string; marker: string } {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), "migration-lsp-shadow-"));
+    const marker = path.join(folder, "ran");
+    const evil = `open(${JSON.stringify(marker)}, "w").write("ran")\n`;
+    fs.mkdirSync(path.join(folder, "migration_lsp"));
+    fs.writeFileSync(path.join(folder, "migration_lsp", "__init__.py"), evil);
+    fs.writeFileSync(path.join(folder, "migration_lsp", "__main__.py"), evil);
+    return { folder, marker };
+  }
+
+  const run = (args: string[], cwd: string) =>
+    spawnSync(python, args, { cwd, encoding: "utf-8", timeout: 30_000 });
+
+  test("is imported by plain -m (the danger is real)", { skip }, () => {
+    const { folder, marker } = hostileWorkspace();
+    run(["-m", "migration_lsp", "--version"], folder);
+    assert.equal(fs.existsSync(marker), true);
+  });
+
+  test("is never run by the server, CLI or probe command lines", { skip }, () => {
+    const { folder, marker } = hostileWorkspace();
+    run(moduleArgs("migration_lsp", "--version"), folder);
+    run(PROBE_ARGS, folder);
+    const plan = chooseLaunch(facts({ pythonExtension: python }, [], [python]));
+    assert.equal(plan.kind, "run");
+    if (plan.kind === "run") {
+      run(plan.args, folder);
+      run(cliCommand(plan, ["--version"]).args, folder);
+    }
+    assert.equal(fs.existsSync(marker), false);
   });
 });

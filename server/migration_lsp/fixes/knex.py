@@ -57,7 +57,7 @@ from migration_lsp.parse.javascript import (
     statement_of,
     unwrap,
 )
-from migration_lsp.parse.treesitter import named_children, walk
+from migration_lsp.parse.treesitter import ancestors, named_children, walk
 from migration_lsp.rules.base import table_key
 from migration_lsp.text import Span
 
@@ -526,16 +526,14 @@ def knex_downgrade(finding: Finding, migration: Migration) -> Fix | None:
 
 def in_transaction_callback(source: JsSource, node: Node) -> bool:
     """`node` is inside `knex.transaction(...)` / `sequelize.transaction(...)`'s callback."""
-    current = node.parent
-    while current is not None:
-        if current.type in FUNCTION_TYPES:
-            arguments = current.parent
-            call = arguments.parent if arguments is not None else None
-            if call is not None and call.type == "call_expression":
+    above = ancestors(node, source.root)  # not `Node.parent`: quadratic on deep nesting
+    for index, current in enumerate(above):
+        if current.type in FUNCTION_TYPES and index + 2 < len(above):
+            call = above[index + 2]  # the function's `arguments`, then their call
+            if call.type == "call_expression":
                 links = chain(call)
                 if links and links[-1].name == "transaction":
                     return True
-        current = current.parent
     return False
 
 

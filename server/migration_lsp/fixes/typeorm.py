@@ -40,7 +40,7 @@ from migration_lsp.model import (
     Step,
 )
 from migration_lsp.parse.javascript import JsSource, chain, function_body, params, unwrap
-from migration_lsp.parse.treesitter import named_children, walk
+from migration_lsp.parse.treesitter import named_children, walk, walk_with_parents
 from migration_lsp.parse.typeorm import (
     MigrationClass,
     Scope,
@@ -252,13 +252,13 @@ class _Inverter:
     def runner_calls(self, node: Node) -> list[tuple[Node, list[str]]]:
         up_runner = _runner(self.file.found.methods["up"])
         found = []
-        for current in walk(node):
+        for current, parent in walk_with_parents(node, parent=node.parent):
             if current.type != "call_expression":
                 continue
+            if parent is not None and parent.type == "member_expression":
+                continue  # inside a longer chain: the chain's top is the call
             links = chain(current)
             if len(links) >= 2 and links[0].name == up_runner and not links[0].is_call:
-                if current.parent is not None and current.parent.type == "member_expression":
-                    continue  # inside a longer chain: the chain's top is the call
                 found.append((current, [link.name for link in links[1:]]))
         return found
 

@@ -7,6 +7,7 @@ through one `LineIndex` per document version.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -103,6 +104,41 @@ class RawJson(dict[str, Any]):
 def send_raw_json(converter: Any) -> None:
     """Teach a pygls converter to pass `RawJson` through untouched."""
     converter.register_unstructure_hook(RawJson, lambda value: value)
+
+
+class EncodedJson(str):
+    """A value already encoded as JSON text (ASCII only): `encoded_body` splices it into the
+    message as it is. Encoding three thousand diagnostics again on every keystroke took
+    longer than analysing the edit; each diagnostic is encoded once, when it first appears."""
+
+
+def encode_json(value: Any) -> EncodedJson:
+    return EncodedJson(json.dumps(value, separators=(",", ":")))
+
+
+def encoded_list(items: Sequence[str]) -> EncodedJson:
+    """A JSON array of items encoded each on its own."""
+    return EncodedJson("[" + ",".join(items) + "]")
+
+
+def encoded_body(message: Any) -> str | None:
+    """The JSON text of an outgoing message whose payload is `EncodedJson` (a response's
+    `result`, a notification's `RawJson` params holding `EncodedJson` values); None for any
+    other message, which pygls encodes itself."""
+    result = getattr(message, "result", None)
+    if isinstance(result, EncodedJson) and getattr(message, "error", None) is None:
+        return f'{{"id":{json.dumps(message.id)},"jsonrpc":"2.0","result":{result}}}'
+    if isinstance(message, RawJson) and isinstance(message.get("params"), RawJson):
+        params = message["params"]
+        if any(isinstance(v, EncodedJson) for v in params.values()):
+            parts = ",".join(
+                f"{json.dumps(k)}:{v if isinstance(v, EncodedJson) else json.dumps(v)}"
+                for k, v in params.items()
+            )
+            return (
+                f'{{"jsonrpc":"2.0","method":{json.dumps(message["method"])},"params":{{{parts}}}}}'
+            )
+    return None
 
 
 def position_json(positions: Positions, offset: int) -> dict[str, int]:

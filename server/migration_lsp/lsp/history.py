@@ -64,7 +64,9 @@ def _text(history: History, path: Path) -> str:
         return ""
 
 
-def _location(history: History, path: Path, span: Span, encoding: str) -> lsp.Location:
+def location(history: History, path: Path, span: Span, encoding: str) -> lsp.Location:
+    """Where `span` of `path` lies, in the text the history was read from (the open buffer
+    when there is one)."""
     positions = Positions(LineIndex(_text(history, path)), encoding)
     return lsp.Location(uri=path.as_uri(), range=positions.range(span))
 
@@ -81,12 +83,12 @@ def references(
     found: list[lsp.Location] = []
     if include_declaration:
         found.extend(
-            _location(history, n.path, n.span, server.encoding) for n in history.by_id[node_id]
+            location(history, n.path, n.span, server.encoding) for n in history.by_id[node_id]
         )
     for node in history.nodes:
         for ref in node.parents + node.depends_on + node.replaces:
             if ref.id == node_id:
-                found.append(_location(history, node.path, ref.span, server.encoding))
+                found.append(location(history, node.path, ref.span, server.encoding))
     return found
 
 
@@ -177,7 +179,7 @@ def workspace_symbols(server: MigrationServer, query: str) -> list[lsp.Workspace
                 lsp.WorkspaceSymbol(
                     name=node.id + (f" {node.message}" if node.message else ""),
                     kind=lsp.SymbolKind.Event,
-                    location=_location(history, node.path, node.span, server.encoding),
+                    location=location(history, node.path, node.span, server.encoding),
                     container_name=node.app or project.tool,
                 )
             )

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from migration_lsp import model
-from migration_lsp.history.revisions import find
+from migration_lsp.history.graph import History, build_history
+from migration_lsp.lsp.history import location
 
 if TYPE_CHECKING:
     from migration_lsp.lsp.server import MigrationServer
@@ -19,7 +20,20 @@ _STRING = re.compile(r"""(['"])([^'"\n]*)\1""")
 _DJANGO_PAIR = re.compile(r"""\(\s*['"]([\w.]+)['"]\s*,\s*['"]([^'"\n]+)['"]\s*\)""")
 
 
-def definition(document: Document, offset: int) -> lsp.Location | None:
+GRAPH_TOOLS = ("alembic", "flask-migrate", "django")
+"""The tools whose migrations name each other by revision id."""
+
+
+def definition(
+    document: Document,
+    offset: int,
+    history: History | None = None,
+    encoding: str = lsp.PositionEncodingKind.Utf16,
+) -> lsp.Location | None:
+    """Where the revision id at `offset` is declared. `history` is the project's graph with
+    the open buffers in place of the saved files (the session's); without one, the graph of
+    the saved files and this document's text, so an unsaved edit never sends the editor to
+    a line of the saved file."""
     project = document.project
     if project is None:
         return None
@@ -30,19 +44,27 @@ def definition(document: Document, offset: int) -> lsp.Location | None:
     column = offset - line_start
     if project.tool == "prisma":
         return _prisma_model(document, offset)
-    target = None
+    if project.tool not in GRAPH_TOOLS:
+        return None
+    wanted = None
     if project.tool == "django":
         for match in _DJANGO_PAIR.finditer(line):
             if match.start() <= column <= match.end():
-                target = find(project, match.group(2), app=match.group(1))
+                wanted = f"{match.group(1)}.{match.group(2)}"
     else:
         for match in _STRING.finditer(line):
             if match.start() <= column <= match.end():
-                target = find(project, match.group(2))
+                wanted = match.group(2)
+    if wanted is None:
+        return None
+    if history is None:
+        history = build_history(project, {document.path: document.text})
+    target = history.node(wanted)
     if target is None:
         return None
-    position = lsp.Position(line=target.line, character=0)
-    return lsp.Location(uri=target.path.as_uri(), range=lsp.Range(start=position, end=position))
+    found = location(history, target.path, target.span, encoding)
+    start = found.range.start  # the cursor goes to the start of the declaration
+    return lsp.Location(uri=found.uri, range=lsp.Range(start=start, end=start))
 
 
 def _prisma_model(document: Document, offset: int) -> lsp.Location | None:
@@ -129,7 +151,12 @@ def register(server: MigrationServer) -> None:
         document = await ls.analyse(params.text_document.uri)
         if document is None:
             return None
-        return definition(document, ls.positions(document).offset(params.position))
+        offset = ls.positions(document).offset(params.position)
+        project = document.project
+        history = None
+        if project is not None and project.tool in GRAPH_TOOLS:
+            history = ls.session.history(project, (document.path, document.text))
+        return definition(document, offset, history, ls.encoding)
 
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def on_symbols(

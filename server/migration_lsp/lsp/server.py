@@ -8,27 +8,38 @@ debounced after edits, so typing never waits for it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import importlib
+import inspect
 import logging
+import os
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import RPCMessage, RPCRequest
 
 from migration_lsp import __version__
 from migration_lsp.lsp import actions, completion, history, hover, navigation
 from migration_lsp.lsp.convert import (
     SOURCE,
+    EncodedJson,
     Positions,
     RawJson,
     diagnostic,
     diagnostic_json,
+    encode_json,
+    encoded_body,
+    encoded_list,
     send_raw_json,
 )
 from migration_lsp.lsp.session import Document, Session
@@ -86,9 +97,49 @@ def path_of(uri: str) -> Path | None:
     return Path(unquote(parsed.path))
 
 
+class MigrationProtocol(LanguageServerProtocol):
+    """pygls's protocol, except that requests after `shutdown` fail with InvalidRequest (as
+    LSP says) instead of being dropped, which would leave the client waiting forever."""
+
+    def handle_message(self, message: RPCMessage) -> None:
+        if (
+            self._shutdown
+            and isinstance(message, RPCRequest)
+            and getattr(message, "method", lsp.EXIT) != lsp.EXIT
+        ):
+            error = JsonRpcInvalidRequest(f"{message.method}: the server is shutting down")
+            self._send_response(message.id, None, error.to_response_error())
+            return
+        super().handle_message(message)
+
+    _writes: ClassVar[set[asyncio.Future[Any]]] = set()
+
+    def _send_data(self, data: Any) -> None:
+        """Messages carrying `EncodedJson` are written as they are (see `encoded_body`)."""
+        body = encoded_body(data)
+        writer = self.writer
+        if body is None or writer is None or not self._include_headers:
+            super()._send_data(data)
+            return
+        payload = body.encode("utf-8")
+        header = (
+            f"Content-Length: {len(payload)}\r\n"
+            f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+        )
+        try:
+            written = writer.write(header.encode("ascii") + payload)
+            if inspect.isawaitable(written):  # an asynchronous transport
+                task = asyncio.ensure_future(written)
+                self._writes.add(task)
+                task.add_done_callback(self._writes.discard)
+        except BrokenPipeError:
+            log.exception("cannot send a message: the client closed the pipe")
+            raise
+
+
 class MigrationServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("migration-lsp", __version__)
+        super().__init__("migration-lsp", __version__, protocol_cls=MigrationProtocol)
         self.session = Session()
         self.pull = False
         self.encoding: str = lsp.PositionEncodingKind.Utf16
@@ -96,9 +147,25 @@ class MigrationServer(LanguageServer):
         self._reported_error: str | None = None
         self._costs: dict[str, float] = {}
         """Seconds the last analysis of each document took (for the debounce)."""
-        self._rendered: dict[str, dict[tuple[object, ...], dict[str, Any]]] = {}
-        """Per document: its last diagnostics in JSON form, by what they say and where."""
+        self._rendered: dict[str, dict[tuple[object, ...], str]] = {}
+        """Per document: its last diagnostics encoded, by what they say and where."""
+        self._running: dict[str, tuple[int | None, str, asyncio.Future[Document]]] = {}
+        """Per document: the analysis running now (version, text, result): a pull request
+        and the lint after an edit share it rather than analyse the same text twice."""
         send_raw_json(self.protocol._converter)
+
+    def shutdown(self) -> None:
+        """pygls's, without waiting for the analyses still running in the thread pool: after
+        `exit` the editor has let go, and `serve()` ends the process right away."""
+        pool, self._thread_pool = self._thread_pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        super().shutdown()  # type: ignore[no-untyped-call]
+
+    @property
+    def exit_code(self) -> int:
+        """What LSP asks of the process: 0 after `shutdown`, 1 when it ends without one."""
+        return 0 if self.protocol._shutdown else 1
 
     # ------------------------------------------------------------------ helpers
 
@@ -111,37 +178,34 @@ class MigrationServer(LanguageServer):
         positions = self.positions(document)
         return [diagnostic(f, positions) for f in document.analysis.findings]
 
-    def diagnostics_json(self, document: Document) -> list[dict[str, Any]]:
-        """The document's diagnostics in their JSON form, built once per analysis; those
-        that an edit left as they were (same place, same message) are the previous
-        version's objects again."""
+    def diagnostics_json(self, document: Document) -> EncodedJson:
+        """The document's diagnostics as one JSON array, built once per analysis; each
+        diagnostic an edit left as it was (same place, same message) keeps its encoding from
+        the previous version."""
         cached = document.rendered
         if cached is None or cached[0] != self.encoding:
             positions = self.positions(document)
             before = self._rendered.get(document.uri, {})
-            now: dict[tuple[object, ...], dict[str, Any]] = {}
+            now: dict[tuple[object, ...], str] = {}
             items = []
             for finding in document.analysis.findings:
                 key = (finding.rule, finding.message, finding.severity, finding.start, finding.end)
                 item = now.get(key) or before.get(key)
                 if item is None or not positions.columns_are_units:
-                    item = diagnostic_json(finding, positions)
+                    item = encode_json(diagnostic_json(finding, positions))
                 now[key] = item
                 items.append(item)
             self._rendered[document.uri] = now
-            cached = document.rendered = (self.encoding, items)
+            cached = document.rendered = (self.encoding, encoded_list(items))
         return cached[1]
 
-    def publish(self, uri: str, version: int | None, items: list[dict[str, Any]]) -> None:
+    def publish(self, uri: str, version: int | None, items: EncodedJson) -> None:
         """`textDocument/publishDiagnostics` with diagnostics already in JSON form."""
         params = RawJson(uri=uri, diagnostics=items)
         if version is not None:
             params["version"] = version
-        send = getattr(self.protocol, "_send_data", None)
-        if send is None:  # another pygls: the typed path
-            self.protocol.notify(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, params)
-            return
-        send(RawJson(jsonrpc="2.0", method=lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, params=params))
+        method = lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS
+        self.protocol._send_data(RawJson(jsonrpc="2.0", method=method, params=params))
 
     def debounce(self, uri: str) -> float:
         cost = self._costs.get(uri, 0.0)
@@ -157,11 +221,21 @@ class MigrationServer(LanguageServer):
             text, version = text_document.source, text_document.version
         except (KeyError, OSError, UnicodeDecodeError):  # not open, and not readable on disk
             return None
+        running = self._running.get(uri)
+        if running is not None and running[0] == version and running[1] == text:
+            return await asyncio.shield(running[2])
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
-        document = await loop.run_in_executor(
+        future = loop.run_in_executor(
             self.thread_pool, self.session.analyse, uri, path, text, version
         )
+        self._running[uri] = (version, text, future)
+        try:
+            document = await asyncio.shield(future)
+        finally:
+            current = self._running.get(uri)
+            if current is not None and current[2] is future:
+                del self._running[uri]
         self._costs[uri] = time.perf_counter() - started
         if document.config_error and document.config_error != self._reported_error:
             self._reported_error = document.config_error
@@ -351,8 +425,8 @@ def create_server() -> MigrationServer:
     async def pull_diagnostics(ls: MigrationServer, params: lsp.DocumentDiagnosticParams) -> Any:
         """A full report, in JSON form (no debounce: the client asks when it wants them)."""
         document = await ls.analyse(params.text_document.uri)
-        items = ls.diagnostics_json(document) if document is not None else []
-        return RawJson(kind=lsp.DocumentDiagnosticReportKind.Full.value, items=items)
+        items = ls.diagnostics_json(document) if document is not None else encoded_list([])
+        return EncodedJson(f'{{"kind":"full","items":{items}}}')
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -455,6 +529,9 @@ def tune_gc() -> None:
 
 
 def serve(tcp: tuple[str, int] | None = None) -> None:
+    """Serve until `exit` (or the end of input), then end the process at once with LSP's exit
+    code: pygls swallows the `SystemExit` of `exit`, and a normal interpreter exit would wait
+    for the worker threads, i.e. for an analysis of a slow file to finish."""
     logging.basicConfig(level=logging.WARNING, format="migration-lsp %(levelname)s %(message)s")
     server = create_server()
     tune_gc()
@@ -463,3 +540,14 @@ def serve(tcp: tuple[str, int] | None = None) -> None:
         server.start_tcp(*tcp)
     else:
         server.start_io()
+    end_process(server.exit_code)
+
+
+def end_process(code: int) -> None:
+    """Flush what was written, then exit without joining threads or running finalisers."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        # `exit` closed stdout; the client may be gone
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

@@ -18,6 +18,7 @@ from migration_lsp.findings import Finding, Fix
 from migration_lsp.history.git import AppliedIndex
 from migration_lsp.history.graph import History
 from migration_lsp.lsp import snapshot
+from migration_lsp.lsp.convert import EncodedJson
 from migration_lsp.lsp.snapshot import DiskSnapshot, SnapshotIndex
 from migration_lsp.model import Severity
 from migration_lsp.project.config import Config, ConfigError
@@ -63,8 +64,9 @@ class Document:
     """A broken configuration file or setting that applies to this document (defaults used)."""
     history_key: object = None
     """The state of the project's history the analysis saw (see `Session.history_key`)."""
-    rendered: tuple[str, list[dict[str, Any]]] | None = None
-    """(position encoding, diagnostics in JSON form): built once, sent on every request."""
+    rendered: tuple[str, EncodedJson] | None = None
+    """(position encoding, diagnostics encoded as a JSON array): built once, sent on every
+    request."""
     fixes: dict[int, list[Fix]] = field(default_factory=dict)
     """Quick fixes built for a finding (by its index): editors ask for code actions at the
     cursor on every move, the fixes of a version do not change."""

@@ -5,7 +5,8 @@ migrations. Rebuilding them per keystroke listed the migration folders, stat-ed 
 asked git for every deleted file: on a project of a thousand migrations that cost more than
 the analysis of the edited file. Here the files on disk are read when something may have
 changed them (a migration folder's mtime moved, a watched-file event, a document was closed,
-or `DISK_RECHECK_SECONDS` went by); the open buffers are laid over that snapshot each time.
+or, checked when `DISK_RECHECK_SECONDS` went by, a file's modification time or size); the
+open buffers are laid over that snapshot each time.
 """
 
 from __future__ import annotations
@@ -44,6 +45,18 @@ def listed(project: Project, files: list[Path]) -> ListedProject:
     return ListedProject(**values, listed=files)
 
 
+def _file_stamps(files: list[Path]) -> list[tuple[int, int]]:
+    """(modification time, size) of each file; (-1, -1) for one that is gone."""
+    stamps = []
+    for path in files:
+        try:
+            info = os.stat(path)
+            stamps.append((info.st_mtime_ns, info.st_size))
+        except OSError:
+            stamps.append((-1, -1))
+    return stamps
+
+
 def _folder_stamps(project: Project) -> tuple[tuple[Path, int], ...]:
     stamps = []
     for folder in project.migration_dirs:
@@ -64,6 +77,8 @@ class DiskSnapshot:
     stamps: tuple[tuple[Path, int], ...]
     taken: float
     nodes: dict[Path, list[Node]]
+    files: list[tuple[int, int]] = field(default_factory=list)
+    """`_file_stamps` of the listed files when they were read."""
     last: tuple[dict[Path, list[Node]], History] | None = None
     """The nodes the buffers declared in the last graph, and that graph."""
 
@@ -78,20 +93,26 @@ class DiskSnapshot:
         from that cache."""
         stamps = _folder_stamps(project)
         files = project.migration_files()
+        file_stamps = _file_stamps(files)
         snapshot = listed(project, files)
         nodes: dict[Path, list[Node]] = {}
         for node in build_history(snapshot, buffers).nodes:
             nodes.setdefault(node.path, []).append(node)
-        return cls(token, snapshot, stamps, time.monotonic(), nodes)
+        return cls(token, snapshot, stamps, time.monotonic(), nodes, file_stamps)
 
     def fresh(self, token: object) -> bool:
-        """Still right: same session state, recent, and no file added to or removed from a
-        migration folder since (a stat per folder)."""
-        return (
-            self.token == token
-            and time.monotonic() - self.taken < DISK_RECHECK_SECONDS
-            and _folder_stamps(self.project) == self.stamps
-        )
+        """Still right: same session state, no file added to or removed from a migration
+        folder since (a stat per folder) and, once `DISK_RECHECK_SECONDS` went by, no file
+        changed on disk (a stat per file: reading and listing them again on a keystroke
+        took a hundred milliseconds in a project of a thousand migrations)."""
+        if self.token != token or _folder_stamps(self.project) != self.stamps:
+            return False
+        if time.monotonic() - self.taken < DISK_RECHECK_SECONDS:
+            return True
+        if _file_stamps(self.project.listed) != self.files:
+            return False
+        self.taken = time.monotonic()
+        return True
 
     def history(self, buffers: Mapping[Path, str]) -> History:
         """The graph with the open buffers in place of the saved files: what

@@ -10,10 +10,10 @@ arrays, object literals) from the tree-sitter tree, never evaluating anything.
 
 Stable API (other parsers and fixes import it): `JsSource`, `js_grammar`, `js_language`,
 `ExportedFunction`, `exported_functions`, `exported_value`, `Link`, `chain`, `chain_top`,
-`is_chain_top`, `chain_root`, `calls`, `string_value`, `plain_string`, `literal`, `UNKNOWN`,
-`object_pairs`, `object_get`, `pair_of`, `params`, `function_body`, `function_span`,
-`body_statements`, `is_empty_function`, `throws`, `unwrap`, `property_name`, `statement_of`,
-`node_at`, `is_async`.
+`is_chain_top`, `starts_chain`, `chain_root`, `calls`, `string_value`, `plain_string`,
+`literal`, `UNKNOWN`, `object_pairs`, `object_get`, `pair_of`, `params`, `function_body`,
+`function_span`, `body_statements`, `is_empty_function`, `throws`, `unwrap`, `property_name`,
+`statement_of`, `node_at`, `is_async`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,13 @@ from tree_sitter import Node
 
 from migration_lsp.parse.host_strings import JS, HostString, decode
 from migration_lsp.parse.pystrings import PLACEHOLDER
-from migration_lsp.parse.treesitter import Grammar, TreeSource, named_children, walk
+from migration_lsp.parse.treesitter import (
+    Grammar,
+    TreeSource,
+    named_children,
+    walk,
+    walk_with_parents,
+)
 from migration_lsp.text import Span
 
 JsLanguage = Literal["javascript", "typescript"]
@@ -199,16 +205,25 @@ def chain_root(links: list[Link]) -> str:
 
 def is_chain_top(node: Node) -> bool:
     """A call expression that is not itself the object or callee of a longer chain."""
-    return chain_top(node) == node
+    return starts_chain(node, node.parent)
+
+
+def starts_chain(node: Node, parent: Node | None) -> bool:
+    """`is_chain_top` for a node whose parent the caller knows (a walk does): it needs no
+    `Node.parent`, which tree-sitter finds by descending from the root, so asking for it at
+    every call of a long chain or a deep nesting made reading the file take cubic time."""
+    return parent is None or not _continues_chain(parent, node)
 
 
 def calls(node: Node, *, into_functions: bool = True) -> Iterator[Node]:
     """Outermost call chains under `node` in document order (each chain once, at its top).
     Nested calls inside arguments are yielded too, after their chain."""
-    for current in walk(
-        node, lambda n: into_functions or n == node or n.type not in FUNCTION_TYPES
+    for current, parent in walk_with_parents(
+        node,
+        lambda n: into_functions or n == node or n.type not in FUNCTION_TYPES,
+        node.parent,
     ):
-        if current.type == "call_expression" and is_chain_top(current):
+        if current.type == "call_expression" and starts_chain(current, parent):
             yield current
 
 

@@ -57,12 +57,12 @@ from migration_lsp.parse.javascript import (
     exported_functions,
     exported_value,
     function_span,
-    is_chain_top,
     is_empty_function,
     literal,
     object_get,
     params,
     plain_string,
+    starts_chain,
     string_value,
     throws,
     unwrap,
@@ -277,13 +277,16 @@ class _Reader:
         return self.source.span(node)
 
     def visit(self, node: Node, in_tx: bool) -> None:
-        stack = [node]  # not recursive: deeply nested code must not exhaust Python's stack
+        # not recursive: deeply nested code must not exhaust Python's stack; each node with its
+        # parent, as `Node.parent` costs a descent from the root. `node` is a whole expression
+        # or body (an argument, a callback's body), never the callee of a longer chain.
+        stack: list[tuple[Node, Node | None]] = [(node, None)]
         while stack:
-            current = stack.pop()
-            is_call = current.type == "call_expression" and is_chain_top(current)
+            current, parent = stack.pop()
+            is_call = current.type == "call_expression" and starts_chain(current, parent)
             if is_call and self.call(current, in_tx):
                 continue
-            stack.extend(reversed(current.children))
+            stack.extend((child, current) for child in reversed(current.children))
 
     def call(self, node: Node, in_tx: bool) -> bool:
         """Handle one call chain; False when it is not Knex's (its children are then visited)."""

@@ -54,13 +54,13 @@ from migration_lsp.parse.javascript import (
     Link,
     chain,
     exported_functions,
-    is_chain_top,
     literal,
     object_get,
     object_pairs,
     pair_of,
     params,
     plain_string,
+    starts_chain,
     string_value,
     unwrap,
 )
@@ -198,13 +198,16 @@ class _Reader:
         self.migration.operations.append(op)
 
     def visit(self, node: Node, in_tx: bool) -> None:
-        stack = [node]  # not recursive: deeply nested code must not exhaust Python's stack
+        # not recursive: deeply nested code must not exhaust Python's stack; each node with its
+        # parent, as `Node.parent` costs a descent from the root. `node` is a whole expression
+        # or body (an argument, a callback's body), never the callee of a longer chain.
+        stack: list[tuple[Node, Node | None]] = [(node, None)]
         while stack:
-            current = stack.pop()
-            is_call = current.type == "call_expression" and is_chain_top(current)
+            current, parent = stack.pop()
+            is_call = current.type == "call_expression" and starts_chain(current, parent)
             if is_call and self.call(current, in_tx):
                 continue
-            stack.extend(reversed(current.children))
+            stack.extend((child, current) for child in reversed(current.children))
 
     def call(self, node: Node, in_tx: bool) -> bool:
         links = chain(node)

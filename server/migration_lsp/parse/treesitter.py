@@ -133,6 +133,34 @@ def walk(node: Node, descend: Callable[[Node], bool] | None = None) -> Iterator[
             stack.extend(reversed(current.children))
 
 
+def walk_with_parents(
+    node: Node, descend: Callable[[Node], bool] | None = None, parent: Node | None = None
+) -> Iterator[tuple[Node, Node | None]]:
+    """`walk`, each node with its parent (`parent` for `node` itself). Tree-sitter finds
+    `Node.parent` by descending from the root, so asking every node of a walk for it costs
+    time quadratic in the nesting depth."""
+    stack: list[tuple[Node, Node | None]] = [(node, parent)]
+    while stack:
+        current, above = stack.pop()
+        yield current, above
+        if descend is None or descend(current):
+            stack.extend((child, current) for child in reversed(current.children))
+
+
+def ancestors(node: Node, root: Node) -> list[Node]:
+    """`node`'s ancestors up to `root`, innermost first, found in one descent from `root`
+    (climbing with `Node.parent` descends from the root again at every level)."""
+    path: list[Node] = []
+    current: Node | None = root
+    while current is not None and current != node:
+        path.append(current)
+        current = current.child_with_descendant(node)
+    if current is None:  # `node` is not under `root`
+        return []
+    path.reverse()
+    return path
+
+
 def named_children(node: Node) -> list[Node]:
     """Named children without comments (grammars put comments anywhere)."""
     return [c for c in node.named_children if c.type != "comment"]
