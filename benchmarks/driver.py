@@ -24,7 +24,7 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 @dataclass(frozen=True, slots=True)
 class EditPoint:
-    """Where the one-line edits go: typing one character at `column` of `line`, then deleting it."""
+    """Where the one-line edits go: a word typed letter by letter from `column` of `line`."""
 
     line: int
     column: int
@@ -88,13 +88,13 @@ class Driver:
         self.last_at = received.at
         return uri, received.at - sent, diagnostics_of(received.message)
 
-    async def edit(self, uri: str, point: EditPoint, typed: bool) -> tuple[float, list[Any]]:
-        """Type one letter at `point` (or delete it again when `typed`); the diagnostics for it."""
+    async def edit(self, uri: str, point: EditPoint, index: int) -> tuple[float, list[Any]]:
+        """Type the `index`-th letter of a word at `point` (each edit one letter further on,
+        as a user types, so no text repeats an earlier one: nothing a server remembers of an
+        earlier version can stand in for the work); the diagnostics for it."""
         since = self.client.publish_count()
-        if typed:
-            sent = self.client.edit(uri, point.line, point.column, 1, "")
-        else:
-            sent = self.client.edit(uri, point.line, point.column, 0, "x")
+        letter = "abcdefghijklmnopqrstuvwxyz"[index % 26]
+        sent = self.client.edit(uri, point.line, point.column + index, 0, letter)
         version = self.client.documents[uri].version
         if self.pull:
             received = await self.client.pull_diagnostics(uri, self.timeout)

@@ -90,7 +90,7 @@ async def file_session(
     driver.timeout = timeout
     text = path.read_text(encoding="utf-8")
     result = FileRun()
-    state: dict[str, Any] = {"uri": None, "diagnostics": [], "typed": False}
+    state: dict[str, Any] = {"uri": None, "diagnostics": [], "typed": 0}
 
     async def open_once(_: int) -> float:
         if state["uri"] is not None:
@@ -101,7 +101,7 @@ async def file_session(
 
     async def edit_once(_: int) -> float:
         latency, state["diagnostics"] = await driver.edit(state["uri"], point, state["typed"])
-        state["typed"] = not state["typed"]
+        state["typed"] += 1
         return latency
 
     result.open = await series(driver, open_once, max(1, opens), budget)

@@ -68,6 +68,30 @@ class LineIndex:
         line = bisect.bisect_right(self._starts, offset) - 1
         return line, min(offset, self._line_end(line)) - self._starts[line]
 
+    def positions(self, offsets: list[int]) -> list[tuple[int, int]]:
+        """`position` of each offset; one walk over the lines when the offsets ascend (as a
+        file's findings mostly do), a bisection for each one that goes back."""
+        starts, text = self._starts, self.text
+        size, last = len(text), len(starts) - 1
+        out: list[tuple[int, int]] = []
+        line = 0
+        for offset in offsets:
+            if offset < 0:
+                offset = 0
+            elif offset > size:
+                offset = size
+            if offset < starts[line]:
+                line = bisect.bisect_right(starts, offset) - 1
+            else:
+                while line < last and starts[line + 1] <= offset:
+                    line += 1
+            start = starts[line]
+            if line < last and offset >= starts[line + 1] - 2:  # near its line break
+                out.append((line, min(offset, self._line_end(line)) - start))
+            else:
+                out.append((line, offset - start))
+        return out
+
     def offset(self, line: int, column: int) -> int:
         """Offset of (line, code-point column), clamped to the document."""
         if line >= len(self._starts):

@@ -7,7 +7,9 @@ literal values, imports, and SQL strings with their source positions. It lives h
 from __future__ import annotations
 
 import ast
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +17,9 @@ from typing import Any
 from migration_lsp.model import Import, Operation, ParseProblem, Step
 from migration_lsp.parse.host_sql import sql_operations
 from migration_lsp.parse.pystrings import literal_positions
+from migration_lsp.parse.python_incremental import reparse
 from migration_lsp.parse.sql import TransactionMode
+from migration_lsp.parse.sql_incremental import common_prefix, common_suffix
 from migration_lsp.text import LineIndex, Span
 
 _TEXT_CLAUSE_METHODS = frozenset({"bindparams", "columns", "execution_options"})
@@ -33,6 +37,50 @@ class SqlString:
     formatted: bool
 
 
+_TREES: OrderedDict[str, ast.Module] = OrderedDict()
+_TREES_LOCK = threading.Lock()
+_TREES_KEPT = 4
+
+
+def parse_python(text: str) -> ast.Module:
+    """`ast.parse(text)`, remembered for the last few texts. After an edit the history reads
+    the buffer's revision ids and the parser reads its operations: one parse serves both
+    (parsing is most of the cost of a Python migration). Nothing modifies the trees."""
+    with _TREES_LOCK:
+        tree = _TREES.get(text)
+        if tree is not None:
+            _TREES.move_to_end(text)
+            return tree
+        earlier = list(_TREES.items())
+    found = _reparsed(text, earlier)
+    if found is not None:
+        tree = found
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    with _TREES_LOCK:
+        _TREES[text] = tree
+        while len(_TREES) > _TREES_KEPT:
+            _TREES.popitem(last=False)
+    return tree
+
+
+def _reparsed(text: str, earlier: list[tuple[str, ast.Module]]) -> ast.Module | None:
+    """The tree of `text` from the remembered text it shares most with, when they differ in
+    one statement (see `python_incremental`)."""
+    best: tuple[int, int, str, ast.Module] | None = None
+    for old, tree in earlier:
+        prefix = common_prefix(old, text)
+        suffix = common_suffix(old, text, min(len(old), len(text)) - prefix)
+        if best is None or prefix + suffix > best[0] + best[1]:
+            best = (prefix, suffix, old, tree)
+    if best is None or best[0] + best[1] < min(len(text), len(best[2])) // 2:
+        return None
+    prefix, suffix, old, tree = best
+    return reparse(old, tree, text, prefix, suffix)
+
+
 class PythonSource:
     """One parsed Python file plus position helpers."""
 
@@ -42,9 +90,7 @@ class PythonSource:
         self.tree: ast.Module | None = None
         self.problem: ParseProblem | None = None
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self.tree = ast.parse(text)
+            self.tree = parse_python(text)
         except SyntaxError as error:
             self.problem = self._syntax_problem(error)
         except (ValueError, RecursionError, MemoryError) as error:

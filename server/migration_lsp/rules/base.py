@@ -10,7 +10,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from migration_lsp.findings import Finding, Fix
 from migration_lsp.model import (
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 Check = Callable[["Context"], Iterable[Finding]]
 T = TypeVar("T")
+Op = TypeVar("Op", bound="Operation")
 
 PG = frozenset({"postgresql"})
 
@@ -114,10 +115,12 @@ class Context:
         self.postgres_version = postgres_version
         """The PostgreSQL major version (config `postgres-version`)."""
         self.rule: Rule | None = None
-        self._created: dict[str, int] | None = None
+        self._created: dict[tuple[bool, str], int] | None = None
         self._position: dict[int, int] = {}
         self._operations: list[Operation] | None = None
         self._memo: dict[object, Any] = {}
+        self._kinds: dict[tuple[type, ...], list[Any]] = {}
+        self._by_type: dict[type, list[Operation]] | None = None
 
     def operations(self) -> list[Operation]:
         """The operations safety rules judge: the forward step (and reverse when configured).
@@ -128,6 +131,27 @@ class Context:
                 op for op in self.migration.operations if op.step is Step.UP or wanted
             ]
         return self._operations
+
+    def of(self, *kinds: type[Op]) -> list[Op]:
+        """The operations judged (`operations()`) that are instances of `kinds`, in order.
+        Indexed once per migration: most rules look at one or two kinds of operation, and
+        a large file has thousands of others."""
+        found: list[Any] | None = self._kinds.get(kinds)
+        if found is None:
+            by_type = self._by_type
+            if by_type is None:  # one pass over the operations, grouped by their class
+                by_type = self._by_type = {}
+                for op in self.operations():
+                    by_type.setdefault(type(op), []).append(op)
+            matching = {cls for cls in by_type if issubclass(cls, kinds)}
+            if len(matching) == 1:
+                found = by_type[matching.pop()]
+            elif not matching:
+                found = []
+            else:  # several classes: back in file order
+                found = [op for op in self.operations() if type(op) in matching]
+            self._kinds[kinds] = found
+        return cast("list[Op]", found)
 
     def memo(self, key: object, compute: Callable[[Context], T]) -> T:
         """`compute(self)` worked out once per migration: what several rules derive from the
@@ -155,20 +179,24 @@ class Context:
         empty, so locks and scans on it cost nothing."""
         if not table:
             return False
-        if self._created is None:
-            self._created = {}
+        created_at = self._created
+        if created_at is None:
+            created_at = self._created = {}
+            position = self._position
             for index, other in enumerate(self.migration.operations):
-                self._position[id(other)] = index
+                position[id(other)] = index
                 key = None
                 if isinstance(other, CreateTable):
                     key = table_key(other.table)
                 elif isinstance(other, RenameTable) and (
-                    f"{other.step.value}:{table_key(other.table)}" in self._created
+                    (other.step is Step.UP, table_key(other.table)) in created_at
                 ):
                     key = table_key(other.new_name)
                 if key is not None:
-                    self._created.setdefault(f"{other.step.value}:{key}", index)
-        created = self._created.get(f"{op.step.value}:{table_key(table)}")
+                    created_at.setdefault((other.step is Step.UP, key), index)
+        if not created_at:
+            return False
+        created = created_at.get((op.step is Step.UP, table_key(table)))
         return created is not None and created <= self._position.get(id(op), len(self._position))
 
     def finding(

@@ -58,7 +58,7 @@ def row_by_row_data_migration(ctx: Context) -> Iterator[Finding]:
     No automatic fix: the set-based statement depends on what the loop computes.
     """
     seen: set[Span] = set()
-    for op in ctx.operations():
+    for op in ctx.of(DataChange):
         if not isinstance(op, DataChange) or not op.per_row:
             continue
         loop = op.spans.get("loop", op.span)
@@ -119,7 +119,7 @@ def session_commit_in_migration(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix.
     """
-    for op in ctx.operations():
+    for op in ctx.of(SessionCommit):
         if isinstance(op, SessionCommit):
             yield ctx.finding(
                 op,

@@ -115,7 +115,7 @@ def unbatched_data_update(ctx: Context) -> Iterator[Finding]:
     No automatic fix; the snippets `mig-batch-update` and `mig-file-batch-update` write the
     loop.
     """
-    for op in ctx.operations():
+    for op in ctx.of(DataChange):
         if (
             isinstance(op, DataChange)
             and op.kind in ("update", "delete")
@@ -165,7 +165,7 @@ def update_with_limit(ctx: Context) -> Iterator[Finding]:
     needs to be known): `WHERE ctid = ANY(ARRAY(SELECT ctid FROM users WHERE ... LIMIT 1000))`,
     the same bounded batch of rows.
     """
-    for op in ctx.operations():
+    for op in ctx.of(DataChange):
         if isinstance(op, DataChange) and op.has_limit and op.kind in ("update", "delete"):
             yield ctx.finding(
                 op,
@@ -300,7 +300,7 @@ def sql_string_formatting(ctx: Context) -> Iterator[Finding]:
     instead.
     """
     advice = _BIND_ADVICE.get(ctx.migration.tool, _BIND_ADVICE["alembic"])
-    for op in ctx.operations():
+    for op in ctx.of(ExecuteSQL):
         if isinstance(op, ExecuteSQL) and op.formatted:
             yield ctx.finding(
                 op,
@@ -366,7 +366,7 @@ def execute_result_used(ctx: Context) -> Iterator[Finding]:
     """
     if ctx.migration.tool != "alembic":
         return
-    for op in ctx.operations():
+    for op in ctx.of(ExecuteSQL):
         if isinstance(op, ExecuteSQL) and op.result_used and op.origin == "op.execute":
             yield ctx.finding(
                 op,

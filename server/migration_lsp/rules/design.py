@@ -25,6 +25,7 @@ from migration_lsp.model import (
     Operation,
     RenameColumn,
     Severity,
+    Step,
 )
 from migration_lsp.rules.base import PG, Context, Rule, rule, table_key
 from migration_lsp.text import Span
@@ -121,7 +122,7 @@ def _definitions(ctx: Context) -> list[_Defined]:
 
 
 def _find_definitions(ctx: Context) -> Iterator[_Defined]:
-    for op in ctx.operations():
+    for op in ctx.of(CreateTable, AddColumn):
         if isinstance(op, CreateTable):
             for column in op.columns:
                 yield _Defined(op, op.table, column, True)
@@ -147,7 +148,7 @@ def _find_typed(ctx: Context) -> Iterator[tuple[Operation, Span, str, str]]:
     for item in _definitions(ctx):
         if item.column.type:
             yield item.op, _where(item), _name(item), item.column.type
-    for op in ctx.operations():
+    for op in ctx.of(AlterColumn):
         if isinstance(op, AlterColumn) and op.new_type:
             span = op.spans.get("type_") or op.span_of("column")
             yield op, span, f"'{op.table}.{op.column}'", op.new_type
@@ -178,7 +179,7 @@ def _primary_keys(ctx: Context) -> dict[tuple[str, str], list[str]]:
         if item.column.primary_key:
             place = (item.op.step.value, table_key(item.table))
             keys.setdefault(place, []).append(_key(item.column.name))
-    for op in ctx.operations():
+    for op in ctx.of(AddConstraint):
         if not (isinstance(op, AddConstraint) and op.kind == "primary_key" and op.columns):
             continue
         if ctx.is_new_table(op.table, op):
@@ -625,28 +626,31 @@ def _foreign_keys(ctx: Context) -> list[_ForeignKey]:
     for item in _definitions(ctx):
         if item.column.references is not None:
             add(item.op, _where(item), item.table, [item.column.name], item.column.references)
-    for op in ctx.operations():
+    for op in ctx.of(AddConstraint):
         if isinstance(op, AddConstraint) and op.kind == "foreign_key" and op.columns:
             span = next((op.spans[p] for p in _FK_PARTS if p in op.spans), op.span)
             add(op, span, op.table, op.columns, op.references)
     return found
 
 
-def _indexes(ctx: Context) -> dict[tuple[str, str], list[list[str]]]:
-    """(step, table) → column lists of every index the migration builds: CREATE INDEX, indexed,
-    unique and primary-key columns, PRIMARY KEY and UNIQUE constraints."""
-    indexes: dict[tuple[str, str], list[list[str]]] = {}
+def _indexes(ctx: Context) -> dict[tuple[Step, str], set[tuple[str, ...]]]:
+    """(step, table) → the leading columns of every index the migration builds (CREATE INDEX,
+    indexed, unique and primary-key columns, PRIMARY KEY and UNIQUE constraints): each
+    prefix of an index's columns, sorted, so that a foreign key's columns in any order are
+    found with one look-up however many indexes a table has."""
+    indexes: dict[tuple[Step, str], set[tuple[str, ...]]] = {}
 
     def add(op: Operation, table: str, columns: list[str]) -> None:
         if columns:
-            place = (op.step.value, table_key(table))
-            indexes.setdefault(place, []).append([_key(c) for c in columns])
+            keys = [_key(c) for c in columns]
+            prefixes = indexes.setdefault((op.step, table_key(table)), set())
+            prefixes.update(tuple(sorted(keys[:size])) for size in range(1, len(keys) + 1))
 
     for item in _definitions(ctx):
         column = item.column
         if column.index or column.unique or column.primary_key:
             add(item.op, item.table, [column.name])
-    for op in ctx.operations():
+    for op in ctx.of(CreateIndex, AddConstraint, CreateTable):
         if isinstance(op, CreateIndex) or (
             isinstance(op, AddConstraint) and op.kind in ("primary_key", "unique")
         ):
@@ -717,9 +721,8 @@ def foreign_key_without_index(ctx: Context) -> Iterator[Finding]:
         return
     indexes = _indexes(ctx)
     for fk in _foreign_keys(ctx):
-        wanted = sorted(_key(c) for c in fk.columns)
-        built = indexes.get((fk.op.step.value, table_key(fk.table)), [])
-        if any(sorted(cols[: len(wanted)]) == wanted for cols in built):
+        wanted = tuple(sorted(_key(c) for c in fk.columns))
+        if wanted in indexes.get((fk.op.step, table_key(fk.table)), ()):
             continue
         columns = ", ".join(fk.columns)
         target = f" to '{fk.references}'" if fk.references else ""
@@ -776,7 +779,7 @@ def alter_column_missing_existing_type(ctx: Context) -> Iterator[Finding]:
     if ctx.migration.tool != "alembic":
         return
     reported: set[Span] = set()
-    for op in ctx.operations():
+    for op in ctx.of(AlterColumn, RenameColumn):
         if not isinstance(op, AlterColumn | RenameColumn):
             continue
         if not op.origin.endswith(".alter_column") or "existing_type" in op.spans:

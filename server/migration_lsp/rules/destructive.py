@@ -50,7 +50,7 @@ def rename_column(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix.
     """
-    for op in ctx.operations():
+    for op in ctx.of(RenameColumn):
         if isinstance(op, RenameColumn) and not ctx.is_new_table(op.table, op):
             yield ctx.finding(
                 op,
@@ -107,7 +107,7 @@ def rename_table(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix.
     """
-    for op in ctx.operations():
+    for op in ctx.of(RenameTable):
         if isinstance(op, RenameTable) and not ctx.is_new_table(op.table, op):
             yield ctx.finding(
                 op,
@@ -161,7 +161,7 @@ def drop_column(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix.
     """
-    for op in ctx.operations():
+    for op in ctx.of(DropColumn):
         if isinstance(op, DropColumn) and not ctx.is_new_table(op.table, op):
             yield ctx.finding(
                 op,
@@ -211,7 +211,7 @@ def drop_table(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix.
     """
-    for op in ctx.operations():
+    for op in ctx.of(DropTable):
         if isinstance(op, DropTable) and not ctx.is_new_table(op.table, op):
             yield ctx.finding(
                 op,
@@ -255,7 +255,7 @@ def truncate_table(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix.
     """
-    for op in ctx.operations():
+    for op in ctx.of(Truncate):
         if isinstance(op, Truncate):
             tables = ", ".join(f"'{t}'" for t in op.tables)
             yield ctx.finding(

@@ -148,7 +148,7 @@ def non_concurrent_index(ctx: Context) -> Iterator[Finding]:
     Safe: same index, built without blocking writes. The fix also moves the statement out of the
     migration's transaction where the tool requires it.
     """
-    for op in ctx.operations():
+    for op in ctx.of(CreateIndex):
         if not isinstance(op, CreateIndex) or op.concurrently:
             continue
         if not _existing(ctx, op, op.table):
@@ -223,7 +223,7 @@ def non_concurrent_index_drop(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     Safe: the index is dropped all the same, without blocking.
     """
-    for op in ctx.operations():
+    for op in ctx.of(DropIndex):
         if isinstance(op, DropIndex) and not op.concurrently and _existing(ctx, op, op.table):
             yield ctx.finding(
                 op,
@@ -317,7 +317,7 @@ def concurrent_index_in_transaction(ctx: Context) -> Iterator[Finding]:
     Safe for the statement itself; statements moved out of the transaction no longer roll back
     with the rest of the migration.
     """
-    for op in ctx.operations():
+    for op in ctx.of(CreateIndex, DropIndex):
         if isinstance(op, CreateIndex | DropIndex) and op.concurrently and op.in_transaction:
             verb = "Creating" if isinstance(op, CreateIndex) else "Dropping"
             yield ctx.finding(
@@ -407,7 +407,7 @@ def add_not_null_column_without_default(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     Adding `server_default` is marked unsafe: the default value is a choice only you can make.
     """
-    for op in ctx.operations():
+    for op in ctx.of(AddColumn):
         if not isinstance(op, AddColumn):
             continue
         col = op.column
@@ -486,11 +486,11 @@ def set_not_null_on_existing_column(ctx: Context) -> Iterator[Finding]:
     """
     checks = {
         (table_key(op.table), (op.name or "").lower()): (op.expression or "").lower()
-        for op in ctx.operations()
-        if isinstance(op, AddConstraint) and op.kind == "check"
+        for op in ctx.of(AddConstraint)
+        if op.kind == "check"
     }
     validated: list[tuple[str, str]] = []
-    for op in ctx.operations():
+    for op in ctx.of(ValidateConstraint, AlterColumn):
         if isinstance(op, ValidateConstraint):
             validated.append((table_key(op.table), op.name.lower()))
         if not isinstance(op, AlterColumn) or op.nullable is not False:
@@ -571,7 +571,7 @@ def add_column_volatile_default(ctx: Context) -> Iterator[Finding]:
     No automatic fix: the backfill has to be written for the table.
     """
     old_postgres = ctx.postgres_version < 11
-    for op in ctx.operations():
+    for op in ctx.of(AddColumn):
         if not isinstance(op, AddColumn) or op.column.default is None:
             continue
         if old_postgres and _existing(ctx, op, op.table):
@@ -676,7 +676,7 @@ def change_column_type(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix.
     """
-    for op in ctx.operations():
+    for op in ctx.of(AlterColumn):
         if not isinstance(op, AlterColumn) or op.new_type is None or not op.type_change_known:
             continue
         if _rewrite_free(op.old_type, op.new_type) or not _existing(ctx, op, op.table):
@@ -694,10 +694,8 @@ def change_column_type(ctx: Context) -> Iterator[Finding]:
 def _constraint_columns(ctx: Context, kind: str) -> Iterator[tuple[Operation, str, str | None]]:
     """(operation, table, name) for every constraint of `kind` added to an existing table,
     whether written as a constraint or inline on a new column."""
-    implicit_at = {
-        op.span for op in ctx.operations() if isinstance(op, AddConstraint) and op.kind == kind
-    }
-    for op in ctx.operations():
+    implicit_at = {op.span for op in ctx.of(AddConstraint) if op.kind == kind}
+    for op in ctx.of(AddConstraint, AddColumn):
         if isinstance(op, AddConstraint) and op.kind == kind:
             if not op.not_valid and not op.using_index and _existing(ctx, op, op.table):
                 yield op, op.table, op.name
@@ -850,10 +848,10 @@ def _validated_in_same_transaction(ctx: Context, kind: str) -> Iterator[Finding]
     for the whole validation scan, so nothing was gained."""
     added = {
         (op.table.lower(), (op.name or "").lower()): op
-        for op in ctx.operations()
-        if isinstance(op, AddConstraint) and op.kind == kind and op.not_valid and op.in_transaction
+        for op in ctx.of(AddConstraint)
+        if op.kind == kind and op.not_valid and op.in_transaction
     }
-    for op in ctx.operations():
+    for op in ctx.of(ValidateConstraint):
         if not isinstance(op, ValidateConstraint) or not op.in_transaction:
             continue
         adding = added.get((op.table.lower(), op.name.lower()))

@@ -75,6 +75,20 @@ def _statements(ops: list[Operation]) -> list[Span]:
     return list(seen)
 
 
+def _several_statements(ops: list[Operation]) -> bool:
+    """Whether `ops` hold at least two distinct statements (as `len(_statements(ops)) >= 2`,
+    stopping at the second)."""
+    first: tuple[int, int] | None = None
+    for op in ops:
+        if _counts_as_statement(op):
+            span = (op.span.start, op.span.end)
+            if first is None:
+                first = span
+            elif span != first:
+                return True
+    return False
+
+
 def _by_step(ctx: Context) -> dict[tuple[Step, int], list[Operation]]:
     """The operations of each step (of each Liquibase changeSet: see `transaction_of`),
     grouped once for the rules that ask (read-only)."""
@@ -126,7 +140,7 @@ def non_concurrent_reindex(ctx: Context) -> Iterator[Finding]:
     """
     if ctx.postgres_version < 12:
         return
-    for op in ctx.operations():
+    for op in ctx.of(Reindex):
         if isinstance(op, Reindex) and not op.concurrently and op.target != "system":
             what = f"{op.target} '{op.name}'" if op.name else op.target
             yield ctx.finding(
@@ -177,7 +191,7 @@ def non_concurrent_detach_partition(ctx: Context) -> Iterator[Finding]:
     """
     if ctx.postgres_version < 14:
         return
-    for op in ctx.operations():
+    for op in ctx.of(DetachPartition):
         if isinstance(op, DetachPartition) and not op.concurrently and not op.finalize:
             yield ctx.finding(
                 op,
@@ -222,7 +236,7 @@ def non_concurrent_refresh(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     Safe when the view has a unique index; otherwise the concurrent refresh fails.
     """
-    for op in ctx.operations():
+    for op in ctx.of(RefreshMaterializedView):
         if isinstance(op, RefreshMaterializedView) and not op.concurrently and not op.with_no_data:
             yield ctx.finding(
                 op,
@@ -266,7 +280,7 @@ def vacuum_full(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix: the online alternatives are operational tools, not migration statements.
     """
-    for op in ctx.operations():
+    for op in ctx.of(Vacuum, Cluster):
         if isinstance(op, Vacuum) and op.full:
             where = f" '{op.tables[0]}'" if op.tables else ""
             yield ctx.finding(
@@ -324,7 +338,7 @@ def drop_not_null(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix: the order of deploys is the remedy.
     """
-    for op in ctx.operations():
+    for op in ctx.of(AlterColumn):
         if not isinstance(op, AlterColumn) or op.nullable is not True:
             continue
         if op.old_nullable is True or not _existing(ctx, op, op.table):
@@ -372,7 +386,7 @@ def drop_schema_or_database(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix.
     """
-    for op in ctx.operations():
+    for op in ctx.of(DropSchema, DropDatabase):
         if isinstance(op, DropSchema | DropDatabase):
             what = "schema" if isinstance(op, DropSchema) else "database"
             cascade = " with everything in it" if isinstance(op, DropSchema) and op.cascade else ""
@@ -420,7 +434,7 @@ def drop_constraint(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix.
     """
-    for op in ctx.operations():
+    for op in ctx.of(DropConstraint):
         if isinstance(op, DropConstraint) and _existing(ctx, op, op.table):
             name = f" '{op.name}'" if op.name else ""
             yield ctx.finding(
@@ -472,7 +486,7 @@ def domain_with_constraint(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix.
     """
-    for op in ctx.operations():
+    for op in ctx.of(CreateDomain, AlterDomain):
         if isinstance(op, CreateDomain) and op.has_check:
             yield ctx.finding(
                 op,
@@ -644,7 +658,7 @@ def prefer_robust_statements(ctx: Context) -> Iterator[Finding]:
     Safe: the statements do the same on a fresh database and become no-ops on a re-run.
     """
     for ops in _by_step(ctx).values():
-        if len(_statements(ops)) < 2:
+        if not _several_statements(ops):
             continue  # one statement succeeds or fails as a whole
         for op in ops:
             if op.in_transaction or not (op.is_sql or ctx.migration.tool == "alembic"):
@@ -707,7 +721,7 @@ def transaction_nesting(ctx: Context) -> Iterator[Finding]:
     """
     if not ctx.migration.transactional:
         return
-    for op in ctx.operations():
+    for op in ctx.of(TransactionControl):
         if isinstance(op, TransactionControl) and op.in_transaction:
             word = _TRANSACTION_WORDS.get(op.kind)
             if word is None:
@@ -762,14 +776,14 @@ def uncommitted_transaction(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     Safe: it commits what the migration meant to apply.
     """
-    for ops in _by_step(ctx).values():
-        opened: TransactionControl | None = None
-        for op in ops:
-            if isinstance(op, TransactionControl):
-                if op.kind == "begin":
-                    opened = opened or op
-                elif op.kind in ("commit", "rollback"):
-                    opened = None
+    open_in: dict[tuple[Step, int], TransactionControl | None] = {}
+    for op in ctx.of(TransactionControl):
+        unit = ctx.transaction_of(op)
+        if op.kind == "begin":
+            open_in[unit] = open_in.get(unit) or op
+        elif op.kind in ("commit", "rollback"):
+            open_in[unit] = None
+    for opened in open_in.values():
         if opened is not None:
             yield ctx.finding(
                 opened,
@@ -1016,7 +1030,7 @@ def mysql_blocking_algorithm(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix: whether the change can run online depends on the change and the version.
     """
-    for op in ctx.operations():
+    for op in ctx.of(AlterTableOptions):
         if not isinstance(op, AlterTableOptions):
             continue
         if op.algorithm == "COPY":
@@ -1085,7 +1099,7 @@ def enum_add_value_in_transaction(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     Safe for the statement itself; it no longer rolls back with the rest of the migration.
     """
-    for op in ctx.operations():
+    for op in ctx.of(AlterEnum):
         if not isinstance(op, AlterEnum) or not op.in_transaction:
             continue
         value = f"'{op.value}'" if op.value else "a value"
@@ -1147,7 +1161,7 @@ def add_stored_generated_column(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix.
     """
-    for op in ctx.operations():
+    for op in ctx.of(AddColumn):
         if not isinstance(op, AddColumn) or not _existing(ctx, op, op.table):
             continue
         column = op.column
