@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -141,7 +142,7 @@ def check(root: Path) -> list[dict[str, object]]:
     """`migration-lsp check ROOT --format json`, run in this process."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        status = cli.main(["check", str(root), "--format", "json", "--exit-zero"])
+        status = cli.main(["check", "--no-cache", str(root), "--format", "json", "--exit-zero"])
     assert status == 0, out.getvalue()
     findings: list[dict[str, object]] = json.loads(out.getvalue())
     return findings
@@ -279,12 +280,48 @@ def test_the_site_builds_in_strict_mode(site: Path) -> None:
     assert (site / "ci" / "index.html").is_file()
 
 
+def _site_url() -> str:
+    match = re.search(r"^site_url: (\S+)$", (ROOT / "mkdocs.yml").read_text("utf-8"), re.M)
+    assert match, "mkdocs.yml has no site_url"
+    return match.group(1)
+
+
 def test_every_finding_links_to_its_page_on_the_site(site: Path) -> None:
-    """Diagnostics link to `<site>/rules/<id>/`: the page exists at that path."""
+    """Diagnostics and SARIF link to `<site_url>/rules/<id>/`: the page is published there."""
+    from migration_lsp.output.sarif import INFORMATION_URI
+
+    site_url = _site_url()
+    assert site_url == INFORMATION_URI
     for rule_id in BY_ID:
         url = DOCS_URL.format(rule=rule_id)
-        assert url.endswith(f"/rules/{rule_id}/"), url
-        assert (site / "rules" / rule_id / "index.html").is_file(), rule_id
+        assert url == f"{site_url}rules/{rule_id}/", url
+        page = (site / "rules" / rule_id / "index.html").read_text("utf-8")
+        assert f'<link rel="canonical" href="{url}"' in page, rule_id
+
+
+def test_every_page_is_in_the_navigation() -> None:
+    """A page left out of `nav` builds, but nobody finds it."""
+    text = (ROOT / "mkdocs.yml").read_text("utf-8")
+    listed = set(re.findall(r"[\w./-]+\.md\b", text.split("\nnav:\n", 1)[1]))
+    pages = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")}
+    assert pages - listed == set()
+
+
+def test_the_getting_started_sample_is_what_check_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The text block after "`migration-lsp check examples/` prints" is real output, trimmed
+    with `…` lines; when it fails, paste the new output of `migration-lsp check examples/`."""
+    page = (DOCS / "index.md").read_text("utf-8")
+    after = page.split("`migration-lsp check examples/` prints", 1)[1]
+    sample = after.split("```text\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert cli.main(["check", "--no-cache", "--no-color", "examples/"]) == 1
+    printed = out.getvalue().splitlines()
+    shown = [line for line in sample.splitlines() if line not in ("…", "")]
+    assert len(shown) >= 5
+    assert [line for line in shown if line not in printed] == []
+    assert shown[-1] == printed[-1]  # the summary
 
 
 def test_the_getting_started_page_shows_the_screenshot_and_the_commands(site: Path) -> None:
@@ -301,7 +338,6 @@ def test_the_getting_started_page_shows_the_screenshot_and_the_commands(site: Pa
 
 def test_the_pre_commit_hook_runs_check_on_migration_folders() -> None:
     """`.pre-commit-hooks.yaml`: the hook the CI page's three lines refer to."""
-    import re
     import tomllib
 
     import yaml
@@ -330,4 +366,4 @@ def test_the_pre_commit_hook_runs_check_on_migration_folders() -> None:
     # what pre-commit runs: the entry with the staged file names
     unsafe = ROOT / "examples" / "ledger" / "db" / "migration" / "V2__add_account_limits.sql"
     with contextlib.redirect_stdout(io.StringIO()):
-        assert cli.main([*args, str(unsafe)]) == 1
+        assert cli.main([*args, "--no-cache", str(unsafe)]) == 1

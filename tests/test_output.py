@@ -176,7 +176,7 @@ def test_json_objects_have_exact_fields(findings: list[Finding], cwd: Path) -> N
         "start": {"line": 4, "column": 5},
         "end": {"line": 4, "column": 21},
         "fix": {"title": "Add postgresql_concurrently=True"},
-        "url": "https://migration-lsp.dev/rules/require-concurrent-index/",
+        "url": "https://migration-lsp.github.io/migration-lsp/rules/require-concurrent-index/",
     }
     assert items[0]["fix"] is None
 
@@ -273,7 +273,10 @@ def test_sarif_lists_rules_with_findings_without_registry(
     assert set(by_id) == {f.rule for f in findings}
     rule = by_id["require-concurrent-index"]
     assert rule["name"] == "RequireConcurrentIndex"
-    assert rule["helpUri"] == "https://migration-lsp.dev/rules/require-concurrent-index/"
+    assert (
+        rule["helpUri"]
+        == "https://migration-lsp.github.io/migration-lsp/rules/require-concurrent-index/"
+    )
     assert rule["defaultConfiguration"] == {"level": "error"}
 
 

@@ -43,16 +43,36 @@ def _git(cwd: Path, *args: str) -> str:
     except subprocess.TimeoutExpired as error:
         raise DiffBaseError(f"git {args[0]} took longer than {GIT_TIMEOUT:.0f}s") from error
     if proc.returncode != 0:
-        message = proc.stderr.strip().splitlines()
-        raise DiffBaseError(message[-1] if message else f"git {args[0]} failed")
+        raise DiffBaseError(_git_error(proc.stderr) or f"git {args[0]} failed")
     return proc.stdout
+
+
+def _git_error(stderr: str) -> str:
+    """git's one-line reason: its `fatal:`/`error:` line, not the `hint:` lines after it
+    (a "dubious ownership" error ends with a command to run, not with the reason)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
+    return lines[-1] if lines else ""
+
+
+def toplevel(cwd: Path) -> Path:
+    """The root of the work tree holding `cwd`, with symbolic links resolved like the paths it
+    is compared with."""
+    try:
+        return Path(_git(cwd, "rev-parse", "--show-toplevel").strip()).resolve()
+    except DiffBaseError as error:
+        if "not a git repository" in str(error):
+            raise DiffBaseError(f"--diff-base: {cwd} is not in a git repository") from error
+        raise DiffBaseError(f"--diff-base: {error}") from error
 
 
 def merge_base(base: str, cwd: Path) -> str:
     """The commit where `HEAD` forked from `base` (a branch, tag or commit)."""
     if not base or base.startswith("-"):
         raise DiffBaseError(f"--diff-base: {base!r} is not a git revision")
-    _git(cwd, "rev-parse", "--show-toplevel")  # a clear error outside a repository
+    toplevel(cwd)  # a clear error outside a repository
     try:
         _git(cwd, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}")
     except DiffBaseError as error:
@@ -73,9 +93,13 @@ def changed_files(base: str, cwd: Path | None = None) -> list[Path]:
     committed or not, plus untracked files; sorted, existing files only."""
     folder = (cwd or Path.cwd()).resolve()
     fork = merge_base(base, folder)
-    top = Path(_git(folder, "rev-parse", "--show-toplevel").strip())
-    diffed = _git(folder, "diff", "--name-only", "-z", "--diff-filter=AMR", fork, "--")
-    untracked = _git(folder, "ls-files", "--others", "--exclude-standard", "-z", "--full-name")
+    top = toplevel(folder)
+    # from the top, so names are relative to it whatever `diff.relative` says, and untracked
+    # files outside `folder` are listed too
+    diffed = _git(
+        top, "diff", "--name-only", "--no-relative", "-z", "--diff-filter=AMR", fork, "--"
+    )
+    untracked = _git(top, "ls-files", "--others", "--exclude-standard", "-z")
     names = {name for name in (diffed + untracked).split("\0") if name}
     return sorted(p for p in (top / name for name in names) if p.is_file())
 
@@ -105,7 +129,11 @@ def _under(path: Path, roots: Iterable[Path]) -> bool:
 def changed_migrations(base: str, paths: Sequence[Path] = (Path("."),)) -> list[Path]:
     """The changed files (see `changed_files`) under `paths` that belong to a migration project
     detected there: what `migration-lsp check --diff-base BASE PATH...` checks."""
-    roots = [Path(p).resolve() for p in paths or [Path(".")]]
+    given = [Path(p) for p in paths or [Path(".")]]
+    for path in given:
+        if not path.exists():
+            raise ConfigError(f"no such file or directory: {path}")
+    roots = [path.resolve() for path in given]
     start = roots[0] if roots[0].is_dir() else roots[0].parent
     files = [f for f in changed_files(base, start) if _under(f, roots)]
     if not files:

@@ -9,7 +9,7 @@ from typing import Any
 from migration_lsp.model import Severity
 from migration_lsp.text import Span
 
-DOCS_URL = "https://migration-lsp.dev/rules/{rule}/"
+DOCS_URL = "https://migration-lsp.github.io/migration-lsp/rules/{rule}/"
 
 
 class Applicability(enum.Enum):

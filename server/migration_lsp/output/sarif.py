@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from migration_lsp.output import RuleInfo
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://migration-lsp.dev/"
+INFORMATION_URI = "https://migration-lsp.github.io/migration-lsp/"
 SRCROOT = "%SRCROOT%"
 LEVELS = {
     Severity.ERROR: "error",
