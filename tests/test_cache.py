@@ -308,6 +308,40 @@ def test_applied_migration_rules_see_git_changes(workspace: Path, cache_dir: Pat
     assert "deleted-applied-migration" in {f.rule for f in got.findings}
 
 
+def test_deleted_applied_migrations_are_each_reported_once(
+    workspace: Path, cache_dir: Path
+) -> None:
+    """Deletions in the middle and at the end of a folder: each on the file that now follows
+    it, or on the last one; worked out once per check, not once per file."""
+    from migration_lsp.history.git import clear_cache
+
+    project = workspace / "examples" / "ledger"
+    folder = project / "db" / "migration"
+    extra = [folder / f"V{n}__step_{n}.sql" for n in range(4, 9)]
+    for path in extra:
+        path.write_text("SELECT 1;\n")
+    git(workspace, "init", "-q", "-b", "main")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-q", "-m", "migrations")
+    clear_cache()
+    for gone in (folder / "V2__add_account_limits.sql", extra[1], extra[2], extra[-1]):
+        gone.unlink()
+    want = check([project])
+    got = check([project], cache_dir, jobs=2)
+    assert_same(got, want)
+    deleted = [
+        (Path(f.path).name, f.message.split()[0])
+        for f in got.findings
+        if f.rule == "deleted-applied-migration"
+    ]
+    assert sorted(deleted) == [
+        ("V3__rename_owner.sql", "V2__add_account_limits.sql"),
+        ("V7__step_7.sql", "V5__step_5.sql"),
+        ("V7__step_7.sql", "V6__step_6.sql"),
+        ("V7__step_7.sql", "V8__step_8.sql"),
+    ]
+
+
 def test_a_rule_reading_the_history_outside_the_history_rules_is_not_cached(
     workspace: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -332,6 +366,109 @@ def test_a_rule_reading_the_history_outside_the_history_rules_is_not_cached(
     assert_same(check([workspace], cache_dir), want)
     stored = "".join(p.read_text() for p in cache_dir.glob("*.json"))
     assert " nodes" not in stored
+
+
+# --------------------------------------------------------------------------- file stamps
+
+
+@pytest.fixture
+def stamped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stamps of files just written are trusted (outside the tests, only those of files not
+    changed in the last two seconds: a write within the same clock tick keeps the stamp)."""
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose content `check` reads."""
+    seen: list[str] = []
+    real = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        seen.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    return seen
+
+
+@pytest.mark.usefixtures("stamped")
+def test_a_replayed_run_reads_no_file_whose_stamp_is_unchanged(
+    workspace: Path, cache_dir: Path, reads: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+
+    def run() -> tuple[int, str]:
+        code = main(["check", str(workspace), "--cache-dir", str(cache_dir), "--format", "json"])
+        return code, capsys.readouterr().out
+
+    first = run()
+    assert len(reads) > 50
+    reads.clear()
+    assert run() == first
+    assert reads == []
+    script = workspace / "examples" / "ledger" / "db" / "migration" / "V3__rename_owner.sql"
+    script.write_text("SELECT 1;\n")
+    got = run()  # not replayed: the findings are built again, from every file's text
+    assert got != first and script.name in reads
+    assert got == (
+        main(["check", str(workspace), "--no-cache", "--format", "json"]),
+        capsys.readouterr().out,
+    )
+
+
+@pytest.mark.usefixtures("stamped")
+def test_unchanged_stamps_stand_for_the_files_when_findings_are_built(
+    workspace: Path, cache_dir: Path
+) -> None:
+    """Not replayed (the library has no stored output): every file is read after all, and
+    what is reported is what an uncached run reports."""
+    want = check([workspace])
+    check([workspace], cache_dir)
+    assert_same(check([workspace], cache_dir), want)
+
+
+@pytest.mark.usefixtures("stamped")
+def test_a_rewrite_that_keeps_size_and_modification_time_is_seen(
+    workspace: Path, cache_dir: Path
+) -> None:
+    check([workspace], cache_dir)
+    script = workspace / "examples" / "ledger" / "db" / "migration" / "V3__rename_owner.sql"
+    before = script.stat()
+    text = script.read_text()
+    assert "RENAME COLUMN" in text
+    script.write_text(text.replace("RENAME COLUMN", "rename column"))  # same size
+    os.utime(script, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert script.stat().st_size == before.st_size
+    assert_same(check([workspace], cache_dir), check([workspace]))
+
+
+def test_a_file_changed_after_its_stamp_was_looked_up_is_read_and_rechecked(
+    workspace: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stamp promised the old content (the file changed between the walk and the read):
+    the keys are worked out again from what was read, and the result is the true one."""
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+    check([workspace], cache_dir)
+    script = workspace / "examples" / "ledger" / "db" / "migration" / "V3__rename_owner.sql"
+    stale = CheckCache.known_digest(CheckCache(cache_dir), str(script), script.stat())
+    assert stale is not None
+    script.write_text("CREATE TABLE IF NOT EXISTS audit (id bigint PRIMARY KEY);\n")
+    real = CheckCache.known_digest
+
+    def promising(self: CheckCache, path: str, status: Any) -> str | None:
+        return stale if path == str(script) else real(self, path, status)
+
+    monkeypatch.setattr(CheckCache, "known_digest", promising)
+    want = check([workspace])
+    assert_same(check([workspace], cache_dir), want)
+    monkeypatch.undo()
+    assert_same(check([workspace], cache_dir), want)
+
+
+def test_fresh_files_get_no_stamp(workspace: Path, cache_dir: Path) -> None:
+    check([workspace], cache_dir)
+    script = workspace / "examples" / "ledger" / "db" / "migration" / "V3__rename_owner.sql"
+    assert CheckCache(cache_dir).known_digest(str(script), script.stat()) is None
 
 
 # --------------------------------------------------------------------------- the cache folder

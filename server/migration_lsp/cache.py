@@ -10,7 +10,9 @@ bytes, its effective configuration, the project's tool, dialect and settings, th
 and the other files its parser reads (Django state replay and Laravel column history: the
 earlier migrations of the folder; Flyway: the script's `.conf`; files named in the project's
 settings such as the knexfile). The history rules (graph and git) are not cached: they are
-computed fresh on every run from the cached nodes.
+computed fresh on every run from the cached nodes. A second layer holds each file's findings
+as reported, valid while its project's history and git state are unchanged, and one text file
+per command line holds the report it printed, replayed when nothing it came from changed.
 
 Unreadable or corrupt cache files are ignored; writes go to a temporary file renamed into
 place; entries of files that no longer exist are dropped on save and the folder is pruned to
@@ -25,8 +27,10 @@ import importlib.util
 import json
 import logging
 import os
+import stat
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import fields
 from pathlib import Path
@@ -62,6 +66,17 @@ _LIBRARIES = (
 """Libraries whose upgrade can change what the parsers read."""
 
 Entry = dict[str, Any]
+
+
+RACY_NS = 2_000_000_000
+"""A file changed this close to when it was read may change again under the same stamp."""
+
+
+def _stamp_key(status: os.stat_result) -> str:
+    return (
+        f"{status.st_mtime_ns}:{status.st_ctime_ns}:{status.st_size}:{status.st_ino}:"
+        f"{status.st_dev}:{status.st_mode}"
+    )
 
 
 def default_dir() -> Path:
@@ -133,11 +148,14 @@ class CheckCache:
 
     LOCAL = "local"
     FINAL = "final"
+    STAMPS = "stamps"
 
     def __init__(self, directory: Path, scope: str = "") -> None:
         self.directory = directory
         self.scope = scope
         self._files: dict[str, _CacheFile] = {}
+        self._outputs: dict[str, bytes] = {}
+        self._by_key: dict[tuple[str, str], _CacheFile] = {}
 
     def get(self, project_key: str, path: str, key: str, layer: str = LOCAL) -> Any:
         """The value stored for `path` under `key`, or None (never raises)."""
@@ -147,6 +165,28 @@ class CheckCache:
         if isinstance(found, list) and len(found) == 2 and found[0] == key:
             return found[1]
         return None
+
+    def known_digest(self, path: str, status: os.stat_result | None) -> str | None:
+        """The content digest of the file at `path` when a run read it with this very
+        `lstat` (size, times, inode): like ruff, an unchanged stamp stands for the content,
+        which a replayed run then never reads. None: unknown, or not a regular file."""
+        if status is None:
+            return None
+        found = self.get("", path, _stamp_key(status), self.STAMPS)
+        return found if isinstance(found, str) else None
+
+    def stamp(self, path: str, status: os.stat_result, content: str) -> None:
+        """Remember the content digest of a file read with `status`, unless it changed too
+        recently to tell by its stamp (a second write within the clock's tick keeps it)."""
+        if not stat.S_ISREG(status.st_mode):
+            return
+        if time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) < RACY_NS:
+            return
+        key = _stamp_key(status)
+        store = self._file("", self.STAMPS)
+        store.seen.add(path)
+        if store.entries.get(path) != [key, content]:
+            self.put("", path, key, content, self.STAMPS)
 
     def put(self, project_key: str, path: str, key: str, value: Any, layer: str = LOCAL) -> None:
         store = self._file(project_key, layer)
@@ -173,33 +213,56 @@ class CheckCache:
             payload = {"format": FORMAT, "code": code_fingerprint(), "entries": store.entries}
             if _write_atomic(self.directory, name, payload):
                 wrote, store.dirty, store.loaded_ok = True, False, True
+        for name, data in self._outputs.items():
+            wrote = _write_bytes(self.directory, name, data) or wrote
+        self._outputs.clear()
         if wrote:
             prune(self.directory)
 
     def output(self, run: str, signature: str) -> tuple[str, bool] | None:
         """What a run rendered (text, whether it had a serious finding) for findings with
-        `signature`; `run` holds what else the rendering depends on (format, folder, colour)."""
-        store = self._file(run, "output")
-        store.seen.add("output")
-        found = store.entries.get("output")
-        if not isinstance(found, list) or len(found) != 3 or found[0] != signature:
+        `signature`; `run` holds what else the rendering depends on (format, folder, colour).
+
+        Kept as the text itself after a one-line header, not as JSON: a warm run reads it and
+        writes it out, and a large report is tens of megabytes."""
+        path = self.directory / self._output_name(run)
+        try:
+            with open(path, "rb") as handle:
+                header = handle.readline()
+                expected = self._output_header(signature)
+                if header[: len(expected)] != expected or len(header) != len(expected) + 2:
+                    return None
+                serious = header[len(expected) : len(expected) + 1]
+                if serious not in (b"0", b"1"):
+                    return None
+                text = handle.read().decode("utf-8", "surrogatepass")
+        except (OSError, UnicodeDecodeError):
             return None
-        text, serious = found[1], found[2]
-        if not isinstance(text, str) or not isinstance(serious, bool):
-            return None
-        return text, serious
+        with contextlib.suppress(OSError):
+            os.utime(path)  # still in use: not pruned for age
+        return text, serious == b"1"
 
     def store_output(self, run: str, signature: str, text: str, serious: bool) -> None:
-        store = self._file(run, "output")
-        store.entries["output"] = [signature, text, serious]
-        store.seen.add("output")
-        store.dirty = True
+        """Remember what a run rendered; written by `save`."""
+        header = self._output_header(signature) + (b"1\n" if serious else b"0\n")
+        self._outputs[self._output_name(run)] = header + text.encode("utf-8", "surrogatepass")
+
+    def _output_name(self, run: str) -> str:
+        return f"{digest(run, self.scope)}-output.txt"
+
+    @staticmethod
+    def _output_header(signature: str) -> bytes:
+        return f"migration-lsp output {FORMAT} {code_fingerprint()} {signature} ".encode()
 
     def _file(self, project_key: str, layer: str) -> _CacheFile:
+        found = self._by_key.get((project_key, layer))
+        if found is not None:
+            return found
         name = f"{digest(project_key, self.scope)}-{layer}.json"
         store = self._files.get(name)
         if store is None:
             store = self._files[name] = _load(self.directory / name)
+        self._by_key[(project_key, layer)] = store
         return store
 
 
@@ -233,18 +296,27 @@ def _load(path: Path) -> _CacheFile:
 
 def _write_atomic(directory: Path, name: str, payload: dict[str, Any]) -> bool:
     try:
+        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except (ValueError, TypeError) as error:
+        log.debug("cannot write the cache file %s: %s", name, error)
+        return False
+    return _write_bytes(directory, name, data)
+
+
+def _write_bytes(directory: Path, name: str, data: bytes) -> bool:
+    """Write a cache file through a temporary file renamed into place (never half-written)."""
+    try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
     except OSError as error:
         log.debug("cannot write the cache in %s: %s", directory, error)
         return False
     try:
-        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(temp, directory / name)
         return True
-    except (OSError, ValueError, TypeError) as error:
+    except OSError as error:
         log.debug("cannot write the cache file %s: %s", name, error)
         with contextlib.suppress(OSError):
             os.unlink(temp)
@@ -254,8 +326,6 @@ def _write_atomic(directory: Path, name: str, payload: dict[str, Any]) -> bool:
 def prune(directory: Path, max_files: int = MAX_FILES, max_age_days: int = MAX_AGE_DAYS) -> None:
     """Delete cache files unused for `max_age_days`, then the oldest beyond `max_files`, and
     temporary files a killed run left behind."""
-    import time
-
     try:
         with os.scandir(directory) as it:
             listed = [(e.stat().st_mtime, e.name) for e in it if e.is_file()]
@@ -263,7 +333,9 @@ def prune(directory: Path, max_files: int = MAX_FILES, max_age_days: int = MAX_A
         return
     now = time.time()
     cutoff = now - max_age_days * 86400
-    caches = sorted((m, n) for m, n in listed if n.endswith(".json") and not n.startswith("."))
+    caches = sorted(
+        (m, n) for m, n in listed if n.endswith((".json", ".txt")) and not n.startswith(".")
+    )
     doomed = [n for m, n in caches if m < cutoff]
     alive = [(m, n) for m, n in caches if m >= cutoff]
     doomed += [n for _, n in alive[: max(0, len(alive) - max_files)]]

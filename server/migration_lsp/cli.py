@@ -43,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check migration files and report findings")
     check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
+    check.add_argument(
+        "--diff-base",
+        metavar="REF",
+        help="check only the migrations under PATH added or changed since the branch forked "
+        "from REF (committed, uncommitted or untracked)",
+    )
     check.add_argument("--format", choices=FORMATS, default="text")
     check.add_argument("--select", type=_id_list, metavar="ID,...", help="rules to run")
     check.add_argument("--ignore", type=_id_list, metavar="ID,...", help="rules to skip")
@@ -123,7 +129,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def _changed_paths(args: argparse.Namespace) -> list[Path] | None:
+    """`--diff-base REF`: the changed migrations under the paths, which replace them; None
+    when nothing is left to check (an empty report is written; exit status 0)."""
+    from migration_lsp.changed import changed_migrations
+
+    paths: list[Path] = changed_migrations(args.diff_base, args.paths)
+    if paths:
+        return paths
+    where = " ".join(str(p) for p in args.paths)
+    print(
+        f"migration-lsp: --diff-base {args.diff_base}: no migration added or changed under "
+        f"{where}, nothing to check",
+        file=sys.stderr,
+    )
+    if args.format != "text" and not args.diff:  # a report file CI can still upload
+        sys.stdout.write(render([], args.format, cwd=Path.cwd(), files_checked=0, rules=BY_ID))
+    return None
+
+
 def _check(args: argparse.Namespace) -> int:
+    paths = args.paths if args.diff_base is None else _changed_paths(args)
+    if paths is None:
+        return EXIT_OK
     mode = "fix" if args.fix else "diff" if args.diff else None
     cache = None
     if not args.no_cache and mode is None:
@@ -143,7 +171,7 @@ def _check(args: argparse.Namespace) -> int:
         and sys.stdout.isatty()
         and "NO_COLOR" not in os.environ
     )
-    run = repr((args.format, color, str(Path.cwd()), [str(p) for p in args.paths]))
+    run = repr((args.format, color, str(Path.cwd()), [str(p) for p in paths]))
     stored: tuple[str, bool] | None = None
     if cache is not None:
 
@@ -153,7 +181,7 @@ def _check(args: argparse.Namespace) -> int:
             return stored is not None
 
         workspace.replay = replay
-    result = workspace.check(args.paths)
+    result = workspace.check(paths)
     if args.diff:
         for fixed in result.fixes:
             sys.stdout.write(fixed.diff(Path.cwd()))

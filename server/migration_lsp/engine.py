@@ -11,6 +11,7 @@ import ast
 import bisect
 import contextlib
 import logging
+import operator
 import os
 import stat
 from collections import Counter
@@ -162,17 +163,31 @@ def settle(
         enabled,
         report_unused=not migration.problems,
     )
-    for finding in findings:
-        finding.severity = config.severity.get(finding.rule, finding.severity)
+    overrides = config.severity
+    if overrides:
+        for finding in findings:
+            finding.severity = overrides.get(finding.rule, finding.severity)
+    findings.sort(key=_position_order)
     locate(findings, migration.lines)
-    findings.sort(key=lambda f: (f.span.start, f.rule))
     return findings
 
 
+_position_order = operator.attrgetter("span.start", "rule")
+"""Findings in the order they are reported: by position, then rule."""
+
+
 def locate(findings: Iterable[Finding], lines: LineIndex) -> None:
-    for finding in findings:
-        finding.start = lines.position(finding.span.start)
-        finding.end = lines.position(finding.span.end)
+    """Fill in each finding's (line, column) positions (fastest on findings in position
+    order: a large file has thousands)."""
+    listed = findings if isinstance(findings, list) else list(findings)
+    offsets: list[int] = []
+    for finding in listed:
+        offsets.append(finding.span.start)
+        offsets.append(finding.span.end)
+    found = lines.positions(offsets)
+    for index, finding in enumerate(listed):
+        finding.start = found[2 * index]
+        finding.end = found[2 * index + 1]
 
 
 @dataclass(slots=True)
@@ -250,6 +265,9 @@ class SettledHistory(History):
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def memo(self, key: object, compute: Callable[[], Any]) -> Any:
+        return self._once(("memo", key), compute)
 
     def replaced(self) -> dict[str, str]:
         return dict(self._once("replaced", super().replaced))
@@ -369,7 +387,7 @@ class SettledApplied(AppliedIndex):
     deleted-applied-migration asks for every file, and each answer looks for every file of
     the base tree's folders on disk."""
 
-    __slots__ = ("_deleted",)
+    __slots__ = ("_deleted", "_folders")
 
     @classmethod
     def of(cls, index: AppliedIndex | None) -> AppliedIndex | None:
@@ -380,9 +398,23 @@ class SettledApplied(AppliedIndex):
         for name in AppliedIndex.__slots__:
             setattr(settled, name, getattr(index, name))
         settled._deleted = {}
+        settled._folders = {}
         return settled
 
     _deleted: dict[tuple[tuple[Path, ...], int], tuple[object, list[AppliedChange]]]
+    _folders: dict[str, str | None]
+
+    def _rel(self, path: Path) -> str | None:
+        """As `AppliedIndex._rel`, each folder's real path worked out once: the history rules
+        ask for every file, and `realpath` looks at every folder above it."""
+        folder, name = os.path.split(str(path))
+        if folder in self._folders:
+            rel = self._folders[folder]
+        else:
+            rel = self._folders[folder] = super()._rel(Path(folder, "x"))
+        if rel is None:
+            return None
+        return name if rel == "x" else f"{rel[:-1]}{name}"
 
     def deleted(
         self, directories: Iterable[Path], is_migration: Callable[[Path], bool]
@@ -486,9 +518,11 @@ class Workspace:
         if self.fix or (self.cache is None and self.jobs == 1):
             walk.run(paths, self._check_file)
             return result
-        jobs: list[Job] = []
-        walk.run(paths, jobs.append)
-        _FastCheck(self, jobs, walk.listed).run(result)
+        with _batch_gc():
+            jobs: list[Job] = []
+            walk.stamps = self.cache
+            walk.run(paths, jobs.append)
+            _FastCheck(self, jobs, walk.listed).run(result)
         return result
 
     def _folder_problems(self, project: Project, result: CheckResult) -> None:
@@ -516,6 +550,7 @@ class Workspace:
         """The reference path: one file, as the language server analyses a document."""
         path, project, config, name = job.path, job.project, job.config, job.name
         data, result = job.data, job.result
+        assert job.known is None, "the reference path reads every file"
         text, problem = decode(data)
         settings = None
         if project.tool == "django" and problem is None:
@@ -596,10 +631,15 @@ class Job:
     result: CheckResult
     at: int
     """How many findings the result held when the file came up: its findings go there."""
+    status: os.stat_result | None = None
+    """The file's `lstat` when it was admitted (None for a symbolic link)."""
+    known: str | None = None
+    """The content digest the cache holds for the file's `status`, when it was not read."""
+    name: str = field(init=False)
+    """`str(path)`."""
 
-    @property
-    def name(self) -> str:
-        return str(self.path)
+    def __post_init__(self) -> None:
+        self.name = str(self.path)
 
 
 _UNKNOWN = object()
@@ -607,10 +647,12 @@ _UNKNOWN = object()
 
 def _config_in(folder: Path) -> Path | None:
     """The configuration file in `folder` itself, as `find_config` judges each folder."""
+    where = str(folder)
     for name in CONFIG_FILES:
-        candidate = folder / name
-        if candidate.is_file() and (name != "pyproject.toml" or _configures_us(candidate)):
-            return candidate
+        if os.path.isfile(os.path.join(where, name)):
+            candidate = folder / name
+            if name != "pyproject.toml" or _configures_us(candidate):
+                return candidate
     return None
 
 
@@ -624,10 +666,13 @@ class _Walk:
         self.result = result
         self.skipped: dict[str, int] = {}
         self.seen: set[str] = set()
-        self._real_dirs: dict[Path, str] = {}
+        self._real_dirs: dict[str, str] = {}
+        self._folder_configs: dict[str, Config] = {}
         self._config_paths: dict[Path, object] = {}
         self.listed: dict[int, list[Path]] = {}
         """`migration_files()` of each project walked, by `id(project)`."""
+        self.stamps: CheckCache | None = None
+        """A cache whose file stamps may stand for reading a file (its `stat` unchanged)."""
 
     def run(self, paths: Iterable[Path], visit: Callable[[Job], None]) -> None:
         result = self.result
@@ -666,23 +711,41 @@ class _Walk:
 
     def _real(self, path: Path) -> tuple[str, os.stat_result | None]:
         """`str(path.resolve())` and, when `path` is not a symbolic link, its `stat()`."""
-        name = path.name
+        text = str(path)
+        folder, name = os.path.split(text)
         try:
-            status: os.stat_result | None = os.lstat(path)
+            status: os.stat_result | None = os.lstat(text)
         except OSError:
             status = None
         if status is None or stat.S_ISLNK(status.st_mode) or name in ("", ".", ".."):
             return str(path.resolve()), None
-        folder = path.parent
+        return os.path.join(self._real_dir(folder), name), status
+
+    def _real_dir(self, folder: str) -> str:
+        """`str(Path(folder).resolve())`, from its parent's: one `lstat` per folder."""
         real = self._real_dirs.get(folder)
         if real is None:
-            real = self._real_dirs[folder] = str(folder.resolve())
-        return os.path.join(real, name), status
+            parent, name = os.path.split(folder)
+            try:
+                linked = name in ("", ".", "..") or stat.S_ISLNK(os.lstat(folder).st_mode)
+            except OSError:
+                linked = True
+            if linked or parent == folder:
+                real = str(Path(folder or ".").resolve())
+            else:
+                real = os.path.join(self._real_dir(parent), name)
+            self._real_dirs[folder] = real
+        return real
 
     def config(self, path: Path) -> Config:
         """`Workspace.config_for(path)` for a file, with each folder's configuration file
         looked up once however many files it holds."""
-        return self.workspace._config_at(self._config_path(path.parent))
+        folder = os.path.dirname(str(path))
+        found = self._folder_configs.get(folder)
+        if found is None:
+            found = self.workspace._config_at(self._config_path(path.parent))
+            self._folder_configs[folder] = found
+        return found
 
     def _config_path(self, folder: Path) -> Path | None:
         """`find_config(folder)`: the nearest configuration file at or above `folder`,
@@ -711,23 +774,29 @@ class _Walk:
         name = str(path)
         result.files_checked += 1
         try:
-            size = (status or path.stat()).st_size
+            size = (status or os.stat(name)).st_size
             if size > config.max_file_size:
                 result.findings.append(oversized(name, size, config))
                 return
+            known = None if self.stamps is None else self.stamps.known_digest(name, status)
+            if known is not None:  # read only if the output cannot be replayed
+                visit(Job(path, project, config, b"", result, len(result.findings), status, known))
+                return
             data = path.read_bytes()
         except OSError as error:
-            result.findings.append(
-                Finding(
-                    rule=PARSE_ERROR,
-                    message=f"Cannot read file: {error.strerror or error}",
-                    span=Span(0, 0),
-                    severity=BY_ID[PARSE_ERROR].severity,
-                    path=name,
-                )
-            )
+            result.findings.append(_unreadable(name, error))
             return
-        visit(Job(path, project, config, data, result, len(result.findings)))
+        visit(Job(path, project, config, data, result, len(result.findings), status))
+
+
+def _unreadable(name: str, error: OSError) -> Finding:
+    return Finding(
+        rule=PARSE_ERROR,
+        message=f"Cannot read file: {error.strerror or error}",
+        span=Span(0, 0),
+        severity=BY_ID[PARSE_ERROR].severity,
+        path=name,
+    )
 
 
 _CONTENT_HINTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
@@ -889,6 +958,10 @@ def _local_analysis(
         entry["text"] = migration.text
     if rows is None:
         entry["raw"] = raw
+    elif not context.touched:
+        settled = settle(raw, migration, config, enabled)
+        if all(f.path == migration.path for f in settled):
+            entry["settled"] = encode_findings(settled, located=True)
     if context.touched:
         entry["redo"] = True
     return entry
@@ -919,6 +992,30 @@ def _one_parse_per_text() -> Iterator[None]:
         ast.parse = real
 
 
+GC_THRESHOLD = 20_000
+"""Allocations between two young-generation collections during a check (Python's default:
+700)."""
+
+
+@contextlib.contextmanager
+def _batch_gc() -> Iterator[None]:
+    """A check allocates millions of objects that live until it ends (texts, findings,
+    history) and few cycles (parse trees): with the default thresholds the collector scans
+    the survivors again and again (a quarter of this process's time on 10,000 files). Collect
+    rarely, and never the objects that existed before the check (frozen: the forked workers
+    share them untouched)."""
+    import gc
+
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], GC_THRESHOLD), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 def _universal_newlines(text: str) -> str:
     """The text as `Path.read_text` gives it (how the history reads files)."""
     if "\r" not in text:
@@ -934,8 +1031,8 @@ def _cpus() -> int:
 
 
 def _run_units(units: list[_Unit], workers: int) -> Iterator[tuple[int, list[Entry]]]:
-    """(index, entries) of each unit as it is done, computed in `workers` processes, biggest
-    units first; the caller works on what is done while the workers go on."""
+    """(index, entries) of each unit as it is done, computed in `workers` processes in the
+    order given; the caller works on what is done while the workers go on."""
     if workers <= 1:
         for index, unit in enumerate(units):
             yield index, _analyse_unit(*unit)
@@ -944,13 +1041,19 @@ def _run_units(units: list[_Unit], workers: int) -> Iterator[tuple[int, list[Ent
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    order = sorted(range(len(units)), key=lambda i: -sum(len(t[1]) for t in units[i][1]))
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else None)
+    order = range(len(units))
     done: set[int] = set()
+    token = id(units)
+    if fork:
+        _SHARED[token] = units
     try:
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = {pool.submit(_analyse_unit, *units[i]): i for i in order}
+            if fork:  # the workers are forked at the first submit: they hold the units
+                futures = {pool.submit(_analyse_shared, token, i): i for i in order}
+            else:
+                futures = {pool.submit(_analyse_unit, *units[i]): i for i in order}
             for future in as_completed(futures):
                 entries = future.result()
                 done.add(futures[future])
@@ -960,6 +1063,17 @@ def _run_units(units: list[_Unit], workers: int) -> Iterator[tuple[int, list[Ent
         for index, unit in enumerate(units):
             if index not in done:
                 yield index, _analyse_unit(*unit)
+    finally:
+        _SHARED.pop(token, None)
+
+
+_SHARED: dict[int, list[_Unit]] = {}
+"""The units of each running pool, inherited by its forked workers: a worker is sent an
+index, not the texts and configuration of its files."""
+
+
+def _analyse_shared(token: int, index: int) -> list[Entry]:
+    return _analyse_unit(*_SHARED[token][index])
 
 
 @dataclass(slots=True)
@@ -968,16 +1082,27 @@ class _Local:
 
     migration: Migration | None
     """A stand-in for the parsed migration (no operations); None: no parser for the tool."""
-    findings: list[Finding]
-    """The local rules' raw findings."""
+    findings: list[Finding] | None
+    """The local rules' raw findings (None: not decoded yet, `rows` holds them)."""
     nodes: list[list[Any]]
     """The file's history nodes, encoded."""
     redo: bool = False
     """A local rule read the history: analyse the file again in full."""
+    rows: list[list[Any]] | None = None
+    settled: list[list[Any]] | None = None
+    """Fresh from a worker: the findings as reported (located) when the history rules add
+    none, the usual case; the raw findings are then never decoded."""
+
+    def raw(self) -> list[Finding]:
+        if self.findings is None:
+            path = self.migration.path if self.migration is not None else ""
+            self.findings = decode_findings(self.rows or [], path)
+        return self.findings
 
 
-def _unpack(entry: Entry, name: str, text: str) -> _Local:
-    """Decode an entry (raises on a malformed one: a corrupt cache is a miss)."""
+def _unpack(entry: Entry, name: str, text: str, fresh: bool = False) -> _Local:
+    """Decode an entry (raises on a malformed one: a corrupt cache is a miss). A `fresh` one,
+    just computed by a worker, is trusted: its findings are decoded only when needed."""
     nodes = entry["nodes"]
     if not isinstance(nodes, list):
         raise TypeError("nodes")
@@ -993,8 +1118,11 @@ def _unpack(entry: Entry, name: str, text: str) -> _Local:
         changesets=decode_changesets(entry["changesets"]),
     )
     raw = entry.get("raw")
+    redo = bool(entry.get("redo"))
+    if raw is None and fresh:
+        return _Local(migration, None, nodes, redo, entry["findings"], entry.get("settled"))
     findings = raw if raw is not None else decode_findings(entry["findings"], migration.path)
-    return _Local(migration, findings, nodes, bool(entry.get("redo")))
+    return _Local(migration, findings, nodes, redo)
 
 
 @dataclass(slots=True)
@@ -1025,23 +1153,21 @@ class _FastCheck:
         self.items = [_prepare(job) for job in jobs]
         self._listed = listed
         self._digests: dict[str, str] = {}
+        self._by_path: dict[tuple[int, str], _Item] = {}
         for item in self.items:
-            self._digests[item.job.name] = item.digest
-            self._digests[os.path.abspath(item.job.name)] = item.digest
-        self._by_path = {
-            (id(item.job.project), os.path.abspath(item.job.name)): item for item in self.items
-        }
+            absolute = os.path.abspath(item.job.name)
+            self._digests[item.job.name] = self._digests[absolute] = item.digest
+            self._by_path[(id(item.job.project), absolute)] = item
         self._listings: dict[Path, list[str] | None] = {}
         self._chains: dict[tuple[Path, str], tuple[list[str], list[str]]] = {}
         self._contexts: dict[tuple[int, int], str] = {}
         self._projects: dict[int, str] = {}
         self._graphs: dict[tuple[int, str | None], str] = {}
+        self._graph_of: dict[tuple[int, int], str] = {}
         self._based: set[int] = set()
         self._histories: dict[int, History] = {}
 
     def run(self, result: CheckResult) -> None:
-        for item in self.items:
-            result.texts[item.job.name] = item.text
         self._keys()
         signature = self._signature(result)
         replay, cache = self.workspace.replay, self.cache
@@ -1049,6 +1175,10 @@ class _FastCheck:
             result.replayed = True
             cache.save()
             return
+        if self._read():  # a file changed since its stamp was read
+            signature = self._signature(result)
+        for item in self.items:
+            result.texts[item.job.name] = item.text
         self._look_up()
         self._compute([i for i in self.items if i.local is None and not i.done])
         self._finish_all()
@@ -1072,10 +1202,48 @@ class _FastCheck:
             return
         for item in self.items:
             if not item.done:
-                job = item.job
-                context = self._context(job.config, job.project)
-                item.key = digest(context, job.name, item.digest, self._dependencies(item))
-                item.final_key = digest(item.key, self._graph(job.project, job.config))
+                self._key(item)
+
+    def _key(self, item: _Item) -> None:
+        job = item.job
+        context = self._context(job.config, job.project)
+        item.key = digest(context, job.name, item.digest, self._dependencies(item))
+        item.final_key = digest(item.key, self._graph(job.project, job.config))
+
+    def _read(self) -> bool:
+        """Read the files admitted on their stamp alone (the output was not replayed), and
+        remember the stamps of the files read: the next run need not read them. True when a
+        file's content was not the one its stamp promised (the keys are worked out again)."""
+        cache = self.cache
+        changed = False
+        for item in self.items:
+            job = item.job
+            if job.known is None:
+                if cache is not None and job.status is not None:
+                    cache.stamp(job.name, job.status, item.digest)
+                continue
+            try:
+                job.data = job.path.read_bytes()
+            except OSError as error:  # gone since it was admitted
+                item.findings, item.done = [_unreadable(job.name, error)], True
+                continue
+            job.known = None
+            fresh = _prepare(job)
+            item.text, item.problem, item.done = fresh.text, fresh.problem, fresh.done
+            item.findings = fresh.findings
+            if fresh.digest != item.digest:  # changed since it was admitted
+                item.digest = fresh.digest
+                changed = True
+        if changed:
+            self._digests.clear()
+            for item in self.items:
+                self._digests[item.job.name] = item.digest
+                self._digests[os.path.abspath(item.job.name)] = item.digest
+            self._graphs.clear()
+            self._graph_of.clear()
+            self._chains.clear()
+            self._keys()
+        return changed
 
     def _signature(self, result: CheckResult) -> str | None:
         """Everything the run's findings, texts and count come from: each file's final key
@@ -1130,8 +1298,12 @@ class _FastCheck:
         """What the history rules read besides the file: every migration of the project (the
         nodes derive from path and content) and, in git, the merge base and the applied
         migrations deleted since; "-" when no history rule is enabled."""
+        known = self._graph_of.get((id(project), id(config)))
+        if known is not None:
+            return known
         enabled = config.enabled_rules()
         if not any(r.id in enabled for r in GRAPH_RULES):
+            self._graph_of[(id(project), id(config))] = "-"
             return "-"
         key = (id(project), config.default_branch)
         if key not in self._graphs:
@@ -1146,6 +1318,7 @@ class _FastCheck:
                 parts += [str(applied.root), applied.base, applied.base_ref]
                 parts += [str(change.path) for change in deleted]
             self._graphs[key] = digest(*parts)
+        self._graph_of[(id(project), id(config))] = self._graphs[key]
         return self._graphs[key]
 
     def _list_base(self, applied: AppliedIndex) -> None:
@@ -1167,14 +1340,14 @@ class _FastCheck:
     def _dependencies(self, item: _Item) -> str:
         """The other files this file's parser reads: the Django state replay and Laravel's
         column history read the earlier migrations of the folder; a Flyway script may have a
-        `.conf` next to it."""
+        `.conf` next to it (`parse.sql_files` reads it for Flyway only)."""
         path, tool = item.job.path, item.job.project.tool
         parts = []
-        if tool == "django" and item.problem is None:
+        if tool == "django":  # (also for a file that does not decode: not read yet, maybe)
             parts.append(self._earlier(path, ".py"))
         if tool == "laravel":
             parts.append(self._earlier(path, ".php"))
-        if path.name.lower().endswith(".sql"):
+        if tool == "flyway" and path.name.lower().endswith(".sql"):
             listing = self._listing(path.parent)
             conf = path.name + ".conf"
             present = listing is None or conf in listing
@@ -1228,8 +1401,9 @@ class _FastCheck:
         for index, entries in _run_units(units, workers):
             project, members, _ = groups[index]
             for item, entry in zip(members, entries, strict=True):
-                item.local = _unpack(entry, item.job.name, item.text)
+                item.local = _unpack(entry, item.job.name, item.text, fresh=True)
                 item.cacheable = bool(entry.pop("ok"))
+                entry.pop("settled", None)  # the final layer holds what it would
                 if self.cache is not None and item.cacheable:
                     self.cache.put(project_key(item.job.project), item.job.name, item.key, entry)
             pending[id(project)] -= 1
@@ -1244,13 +1418,16 @@ class _FastCheck:
                 item.done = True
 
     def _units(self, items: list[_Item]) -> list[tuple[Project, list[_Item], list[str] | None]]:
-        """Django: one unit per app folder (its state replay runs in order). Others: runs of
-        consecutive files, small enough for both workers to stay busy."""
+        """Django: one unit per app folder (its state replay runs in order), biggest first.
+        Others: runs of consecutive files, small enough for both workers to stay busy, one
+        project after the other, so that this process finishes each project (history rules,
+        ignore comments, positions) while the workers go on with the next."""
         by_project: dict[int, list[_Item]] = {}
         for item in items:
             by_project.setdefault(id(item.job.project), []).append(item)
         size = max(8, min(64, len(items) // (_cpus() * 8) or 1))
         units: list[tuple[Project, list[_Item], list[str] | None]] = []
+        apps: list[tuple[Project, list[_Item], list[str] | None]] = []
         for members in by_project.values():
             project = members[0].job.project
             if project.tool != "django":
@@ -1263,8 +1440,9 @@ class _FastCheck:
                 folders.setdefault(item.job.path.parent, []).append(item)
             for folder, inside in folders.items():
                 listing = [n for n in self._listing(folder) or () if n.endswith(".py")]
-                units.append((project, inside, listing))
-        return units
+                apps.append((project, inside, listing))
+        apps.sort(key=lambda unit: -len(unit[1]))
+        return apps + units
 
     # ---------------------------------------------------------------- this process
 
@@ -1292,15 +1470,23 @@ class _FastCheck:
             )
             graph, complete = run_rules(context, GRAPH_RULES, enabled)
             item.cacheable = item.cacheable and complete
-        findings = settle(local.findings + graph, migration, config, enabled)
+        if not graph and local.settled is not None:
+            findings = decode_findings(local.settled, migration.path)
+            self._keep(item, migration.path, findings, local.settled)
+            return findings
+        findings = settle(local.raw() + graph, migration, config, enabled)
         self._keep(item, migration.path, findings)
         return findings
 
-    def _keep(self, item: _Item, path: str, findings: list[Finding]) -> None:
-        """Store the findings as reported, when everything they came from was cacheable."""
+    def _keep(
+        self, item: _Item, path: str, findings: list[Finding], rows: list[Any] | None = None
+    ) -> None:
+        """Store the findings as reported (`rows`: already encoded), when everything they
+        came from was cacheable."""
         if self.cache is None or not item.cacheable or any(f.path != path for f in findings):
             return
-        rows = encode_findings(findings, located=True)
+        if rows is None:
+            rows = encode_findings(findings, located=True)
         if rows is not None:
             where = project_key(item.job.project)
             self.cache.put(where, item.job.name, item.final_key, [path, rows], CheckCache.FINAL)
@@ -1362,6 +1548,8 @@ class _FastCheck:
 
 
 def _prepare(job: Job) -> _Item:
+    if job.known is not None:  # not read: `_FastCheck._read` reads it when it is needed
+        return _Item(job, "", None, job.known)
     text, problem = decode(job.data)
     item = _Item(job, text, problem, content_digest(job.data))
     if len(text) > job.config.max_file_size:

@@ -379,7 +379,17 @@ _RACY_NS = 2_000_000_000
 class AppliedIndex:
     """Per repository: which migration files exist at the merge base with the default branch."""
 
-    __slots__ = ("_disk", "_entries", "_listed", "_lock", "base", "base_ref", "root")
+    __slots__ = (
+        "_by_parent",
+        "_covered",
+        "_disk",
+        "_entries",
+        "_listed",
+        "_lock",
+        "base",
+        "base_ref",
+        "root",
+    )
 
     def __init__(self, root: Path, base: str, base_ref: str) -> None:
         self.root = root
@@ -390,8 +400,12 @@ class AppliedIndex:
         """Path relative to the root -> blob id at the base (regular files only)."""
         self._listed: set[str] = set()
         """Folders (relative) whose whole subtree at the base is in `_entries`."""
+        self._covered: set[str] = set()
+        """Folders found inside one of `_listed`."""
         self._disk: dict[str, tuple[tuple[int, int, int], bool]] = {}
         """Relative path -> (stat stamp, whether the disk content equals the base)."""
+        self._by_parent: tuple[int, dict[str, list[str]]] = (0, {})
+        """`_entries` by folder, for that many entries."""
         self._lock = threading.Lock()
 
     @classmethod
@@ -460,10 +474,12 @@ class AppliedIndex:
         folders = [(folder, _relative(self.root, folder, folder=True)) for folder in directories]
         known = [(folder, rel) for folder, rel in folders if rel is not None]
         self._ensure(rel for _, rel in known)
+        under = self._entries_in({rel for _, rel in known})
+        listings: dict[str, frozenset[str]] = {}
         found: dict[Path, AppliedChange] = {}
         for folder, rel_folder in known:
-            for rel in self._entries_under(rel_folder):
-                if os.path.lexists(self.root / rel):
+            for rel in under[rel_folder]:
+                if self._exists(rel, listings):
                     continue
                 inner = rel[len(rel_folder) + 1 :] if rel_folder else rel
                 path = folder / inner
@@ -487,13 +503,43 @@ class AppliedIndex:
     def _rel(self, path: Path) -> str | None:
         return _relative(self.root, path)
 
-    def _entries_under(self, folder: str) -> list[str]:
-        return sorted(rel for rel in self._entries if rel != folder and _under(rel, folder))
+    def _entries_in(self, folders: set[str]) -> dict[str, list[str]]:
+        """The base's files under each of `folders` (at any depth), sorted: the folders
+        holding files are compared with each of `folders`, not every file."""
+        count, by_parent = self._by_parent
+        if count != len(self._entries):
+            by_parent = {}
+            for rel in self._entries:
+                by_parent.setdefault(rel.rpartition("/")[0], []).append(rel)
+            self._by_parent = (len(self._entries), by_parent)
+        out: dict[str, list[str]] = {}
+        for folder in folders:
+            found = [
+                rel
+                for parent, names in by_parent.items()
+                if _under(parent, folder)
+                for rel in names
+            ]
+            out[folder] = sorted(found)
+        return out
+
+    def _exists(self, rel: str, listings: dict[str, frozenset[str]]) -> bool:
+        """`lexists` of a file of the work tree, through one listing of its folder (a name
+        the listing lacks is looked up itself: case-insensitive file systems)."""
+        folder, _, name = rel.rpartition("/")
+        listing = listings.get(folder)
+        if listing is None:
+            try:
+                listing = frozenset(os.listdir(self.root / folder))
+            except OSError:
+                listing = frozenset()
+            listings[folder] = listing
+        return name in listing or os.path.lexists(self.root / rel)
 
     def _ensure(self, folders: Iterable[str]) -> None:
         """List the base tree under every folder not listed yet, in one `ls-tree`."""
         with self._lock:
-            missing = [f for f in set(folders) if not any(_under(f, done) for done in self._listed)]
+            missing = [f for f in set(folders) if not self._is_listed(f)]
             if not missing:
                 return
             pathspecs = _collapse(missing)
@@ -512,6 +558,16 @@ class AppliedIndex:
                 if tab and len(parts) == 3 and parts[0] in (b"100644", b"100755"):
                     self._entries[os.fsdecode(name)] = parts[2].decode("ascii")
             self._listed.update(pathspecs)
+
+    def _is_listed(self, folder: str) -> bool:
+        """Whether the base tree under `folder` is in `_entries` (the answer kept: a check
+        asks for the folder of every file)."""
+        if folder in self._covered:
+            return True
+        if any(_under(folder, done) for done in self._listed):
+            self._covered.add(folder)
+            return True
+        return False
 
     def _disk_matches(self, path: Path, rel: str, oid: str) -> bool | None:
         """Whether the file on disk is the base blob; None when it cannot be read."""

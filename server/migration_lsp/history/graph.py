@@ -15,12 +15,15 @@ from __future__ import annotations
 import ast
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from migration_lsp.project.detect import Project
 from migration_lsp.text import LineIndex, Span
+
+T = TypeVar("T")
 
 GRAPH_TOOLS = frozenset({"alembic", "flask-migrate", "django"})
 VERSIONED_TOOLS = frozenset({"flyway", "rails", "golang-migrate", "goose", "dbmate"})
@@ -113,8 +116,12 @@ def _assignments(body: list[ast.stmt]) -> dict[str, tuple[ast.stmt, ast.expr]]:
 
 
 def _parse_python(text: str) -> ast.Module | None:
+    # imported here: a warm `check` reads the nodes from its cache and needs no parser (nor
+    # sqlglot, which the Python parser's module loads)
+    from migration_lsp.parse.python import parse_python
+
     try:
-        return ast.parse(text)
+        return parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
@@ -248,6 +255,11 @@ class History:
     def nodes_in(self, path: Path | str) -> list[Node]:
         wanted = Path(path)
         return [n for n in self.nodes if n.path == wanted]
+
+    def memo(self, key: object, compute: Callable[[], T]) -> T:
+        """`compute()`, which derives something from the whole history: worked out each time
+        here, once by a history that does not change while it is used (`SettledHistory`)."""
+        return compute()
 
     def node(self, node_id: str) -> Node | None:
         found = self.by_id.get(node_id)

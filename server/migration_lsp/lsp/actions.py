@@ -4,6 +4,7 @@ and `source.fixAll.migration-lsp` (safe fixes only)."""
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -98,6 +99,23 @@ def _workspace_edit(
     return lsp.WorkspaceEdit(changes={document.uri: changes})
 
 
+def _near(document: Document, wanted: Span) -> range:
+    """Indexes of the findings that may overlap `wanted` (a superset, in order)."""
+    if document.starts is None:
+        findings = document.analysis.findings
+        starts = [f.span.start for f in findings]
+        ordered = all(a <= b for a, b in itertools.pairwise(starts))
+        longest = max((f.span.end - f.span.start for f in findings), default=0)
+        document.starts = (starts, longest) if ordered else ([], -1)
+    starts, longest = document.starts
+    if longest < 0:
+        return range(len(document.analysis.findings))
+    return range(
+        bisect.bisect_left(starts, wanted.start - longest),
+        bisect.bisect_right(starts, wanted.end),
+    )
+
+
 def code_actions(
     server: MigrationServer, document: Document, params: lsp.CodeActionParams
 ) -> list[lsp.CodeAction]:
@@ -111,7 +129,9 @@ def code_actions(
     if only and any(FIX_ALL.startswith(k) for k in only) and not _wanted(only, "quickfix"):
         fix_all = _fix_all(server, document, migration, positions)
         return [fix_all] if fix_all else []
-    for number, finding in enumerate(document.analysis.findings):
+    findings = document.analysis.findings
+    for number in _near(document, wanted):
+        finding = findings[number]
         if finding.span.end < wanted.start or finding.span.start > wanted.end:
             continue
         diag = diagnostic(finding, positions)

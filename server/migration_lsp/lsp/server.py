@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlparse
@@ -111,6 +112,18 @@ class MigrationProtocol(LanguageServerProtocol):
             self._send_response(message.id, None, error.to_response_error())
             return
         super().handle_message(message)
+
+    def _run_generator(
+        self, future: Any, *, gen: Generator[Any, Any, Any], result_future: Any
+    ) -> None:
+        """pygls runs its own handlers (`initialized`, `didOpen`, ...) as generators that
+        wait for ours; when `exit` cancels one of ours while it waits (fetching settings from
+        the client, say), pygls logged the cancellation as an error. It just stops here."""
+        if future is not None and future.cancelled():
+            if not result_future.done():
+                result_future.cancel()
+            return
+        super()._run_generator(future, gen=gen, result_future=result_future)
 
     _writes: ClassVar[set[asyncio.Future[Any]]] = set()
 

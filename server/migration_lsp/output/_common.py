@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePath
 
@@ -17,6 +18,11 @@ def display_path(path: str, cwd: Path) -> str:
     """
     if not path:
         return path
+    if _plain_relative(path):  # already in the form PurePath would give
+        return path
+    inside = _inside(path, str(cwd))
+    if inside is not None:  # most calls: a file found under the folder checked
+        return inside
     pure = PurePath(path)
     if not pure.is_absolute():
         posix = pure.as_posix()
@@ -29,6 +35,32 @@ def display_path(path: str, cwd: Path) -> str:
         return _resolved(Path(path)).relative_to(_resolved(cwd)).as_posix()
     except ValueError:
         return path
+
+
+def _plain_relative(path: str) -> bool:
+    """A relative POSIX path, normalized, that does not climb out of the folder."""
+    return (
+        os.sep == "/"
+        and not path.startswith(("/", "./", "../"))
+        and path not in (".", "..")
+        and not path.endswith(("/", "/.", "/.."))
+        and "//" not in path
+        and "/./" not in path
+        and "/../" not in path
+    )
+
+
+def _inside(path: str, cwd: str) -> str | None:
+    """`path` relative to `cwd` when it is a normalized path below it, by the strings."""
+    if os.sep != "/" or not cwd.startswith("/") or not path.startswith(cwd):
+        return None
+    if cwd.endswith("/"):
+        rest = path[len(cwd) :]
+    elif path[len(cwd) : len(cwd) + 1] == "/":
+        rest = path[len(cwd) + 1 :]
+    else:
+        return None
+    return rest if rest and _plain_relative(rest) else None
 
 
 def _resolved(path: Path) -> Path:

@@ -40,14 +40,17 @@ def render(
     findings: Sequence[Finding], *, cwd: Path, files_checked: int, color: bool = False
 ) -> str:
     lines: list[str] = []
+    add = lines.append
+    labels = {s: _paint(s.label, SEVERITY_COLORS[s], color) for s in SEVERITY_COLORS}
     for path, f in sort_findings(findings, cwd):
         line, column = f.start
-        location = _paint(f"{path}:{line + 1}:{column + 1}:", BOLD, color)
-        severity = _paint(f.severity.label, SEVERITY_COLORS[f.severity], color)
-        rule = _paint(f.rule, RULE_COLOR, color)
-        lines.append(f"{location} {severity} {rule} {f.message}")
+        location = f"{path}:{line + 1}:{column + 1}:"
+        rule = f.rule
+        if color:
+            location, rule = _paint(location, BOLD, color), _paint(rule, RULE_COLOR, color)
+        add(f"{location} {labels[f.severity]} {rule} {f.message}")
         if f.fix is not None:
-            lines.append(f"  fix: {f.fix.title}")
+            add(f"  fix: {f.fix.title}")
     lines.append(summary(findings, files_checked))
     if len(lines) > 1:
         lines.insert(-1, "")

@@ -23,13 +23,14 @@ Rails can roll the step back; a note in `Migration.notes` records what was left 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal, cast
 
-from tree_sitter import Node
+from tree_sitter import Node, Query, QueryCursor
 
 from migration_lsp.model import Changeset, Migration, Operation, ParseProblem, Step, StepBody
 from migration_lsp.parse.rails_syntax import Args, call_parts, name_of, text_of
-from migration_lsp.parse.treesitter import TreeSource, named_children, walk
+from migration_lsp.parse.treesitter import TreeSource, language, named_children, walk
 from migration_lsp.text import Span
 
 Section = Literal["change", "up", "down", "reversible", "up_only"]
@@ -259,8 +260,8 @@ def _method_name(node: Node) -> str | None:
 
 
 def _raises_irreversible(body: Node | None) -> bool:
-    if body is None:
-        return False
+    if body is None or body.text is None or b"Irreversible" not in body.text:
+        return False  # (a byte search is far cheaper than walking the method)
     for node in walk(body, lambda n: n.type not in ("method", "singleton_method")):
         if (
             node.type == "call"
@@ -274,14 +275,17 @@ def _raises_irreversible(body: Node | None) -> bool:
 def _heredocs(root: Node) -> dict[int, Node]:
     """Start byte of each heredoc opener (`<<~SQL`) → its body. Bodies follow their openers in
     document order, so the n-th opener owns the n-th body."""
-    openers: list[Node] = []
-    bodies: list[Node] = []
-    for node in walk(root):
-        if node.type == "heredoc_beginning":
-            openers.append(node)
-        elif node.type == "heredoc_body":
-            bodies.append(node)
+    if root.text is None or b"<<" not in root.text:
+        return {}  # no heredoc: nothing to look for
+    found = QueryCursor(_heredoc_query()).captures(root)  # found by tree-sitter itself
+    openers = sorted(found.get("open", ()), key=lambda n: n.start_byte)
+    bodies = sorted(found.get("body", ()), key=lambda n: n.start_byte)
     return {o.start_byte: b for o, b in zip(openers, bodies, strict=False)}
+
+
+@cache
+def _heredoc_query() -> Query:
+    return Query(language("ruby"), "(heredoc_beginning) @open (heredoc_body) @body")
 
 
 def _models(root: Node) -> dict[str, str]:

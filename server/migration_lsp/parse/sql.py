@@ -64,6 +64,24 @@ if TYPE_CHECKING:
 
 logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
 
+_PLAIN_TYPES: dict[tuple[type, object, bool], str] = {}
+
+
+def type_sql(node: exp.Expression, dialect: Dialect) -> str:
+    """A column type as the dialect writes it, lower-cased. The text of a type without
+    parameters (`bigint`, `text`, `timestamptz`) depends only on its kind: it is generated
+    once, not for each of the thousands of columns of a large project."""
+    if isinstance(node, exp.DataType) and not any(
+        value for name, value in node.args.items() if name not in ("this", "nested")
+    ):
+        key = (type(dialect), node.this, bool(node.args.get("nested")))
+        found = _PLAIN_TYPES.get(key)
+        if found is None:
+            found = _PLAIN_TYPES[key] = node.sql(dialect=dialect).lower()
+        return found
+    return node.sql(dialect=dialect).lower()
+
+
 SQLGLOT_DIALECTS = {
     "postgresql": "postgres",
     "mysql": "mysql",
@@ -536,7 +554,7 @@ class _Builder:
                         span,
                         table=table,
                         column=_name(action.this),
-                        new_type=dtype.sql(dialect=self.dialect).lower() if dtype else None,
+                        new_type=type_sql(dtype, self.dialect) if dtype else None,
                         nullable=nullable,
                         spans=spans,
                     )
@@ -603,7 +621,7 @@ class _Builder:
                             span,
                             table=table,
                             column=column_name,
-                            new_type=new_type.sql(dialect=self.dialect).lower(),
+                            new_type=type_sql(new_type, self.dialect),
                             spans=dict(spans),
                         )
                     )
@@ -691,7 +709,7 @@ class _Builder:
 
     def column(self, node: exp.ColumnDef, tokens: list[Token]) -> Column:
         kind = node.args.get("kind")
-        type_text = kind.sql(dialect=self.dialect).lower() if kind is not None else None
+        type_text = type_sql(kind, self.dialect) if kind is not None else None
         column = Column(name=_name(node.this), type=type_text, span=self.node_span(node.this))
         if isinstance(kind, exp.DataType) and kind.this in (
             exp.DataType.Type.SERIAL,

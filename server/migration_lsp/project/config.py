@@ -131,6 +131,16 @@ class Config:
     workspace folder for editor settings."""
 
     def enabled_rules(self) -> frozenset[str]:
+        """The ids of the rules that run (worked out once per option set: asked per file)."""
+        key = (id(RULES), _ids(self.select), _ids(self.extend_select), _ids(self.ignore))
+        hit = _ENABLED.get(key)
+        if hit is None or hit[0] is not RULES:
+            if len(_ENABLED) > 256:
+                _ENABLED.clear()
+            hit = _ENABLED[key] = (RULES, self._enabled_rules())
+        return hit[1]
+
+    def _enabled_rules(self) -> frozenset[str]:
         if self.select is None:
             enabled = {r.id for r in RULES if r.default_enabled}
         elif "ALL" in self.select:
@@ -167,6 +177,13 @@ class Config:
         if ignore is not None:
             changes["ignore"] = _check_ids(list(ignore), "--ignore")
         return replace(self, **changes)
+
+
+_ENABLED: dict[tuple[Any, ...], tuple[object, frozenset[str]]] = {}
+
+
+def _ids(ids: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if ids is None else tuple(ids)
 
 
 def _glob_match(relative: str, pattern: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -170,7 +171,7 @@ class Project:
 
     def migration_files(self) -> list[Path]:
         """The project's migration files, sorted (by path)."""
-        return sorted(set(_migration_files(self)))
+        return _sorted_paths(_migration_files(self))
 
     def misnamed_files(self) -> list[Path]:
         """SQL files in the migration folders of a tool that picks its migrations by name
@@ -183,7 +184,7 @@ class Project:
             for f in _scan(d, self.tool == "flyway", self.root):
                 if f.name.lower().endswith(".sql") and not self.is_migration_file(f):
                     found.add(f)
-        return sorted(found)
+        return _sorted_paths(found)
 
     def is_migration_file(self, path: Path) -> bool:
         """Whether `path` (which need not exist yet) is one of this project's migrations,
@@ -203,6 +204,15 @@ class Project:
                 k: (str(v) if isinstance(v, Path) else v) for k, v in self.settings.items()
             },
         }
+
+
+def _sorted_paths(paths: Iterable[Path]) -> list[Path]:
+    """`sorted(set(paths))`; on POSIX by their parts, which is how paths compare there, in
+    one key each rather than a Python comparison per pair."""
+    unique = set(paths)
+    if os.name == "posix":
+        return sorted(unique, key=lambda p: p.parts)
+    return sorted(unique)
 
 
 def _scan(directory: Path, recursive: bool = False, root: Path | None = None) -> list[Path]:
@@ -254,13 +264,14 @@ def _migration_files(p: Project) -> list[Path]:
         for d in p.migration_dirs:
             try:
                 with os.scandir(d) as it:
-                    subs = [Path(e.path) for e in it if e.is_dir()]
+                    subs = [(Path(e.path), e.is_symlink()) for e in it if e.is_dir()]
             except OSError:
                 continue
+            inside = _inside_project(p, d)
             out.extend(
                 s / "migration.sql"
-                for s in subs
-                if (s / "migration.sql").is_file() and _inside_project(p, s / "migration.sql")
+                for s, linked in subs
+                if _prisma_script(p, s / "migration.sql", inside and not linked)
             )
         return out
     if tool == "liquibase":
@@ -287,6 +298,19 @@ def _migration_files(p: Project) -> list[Path]:
             elif _name_matches(p, name, patterns):
                 out.append(f)
     return out
+
+
+def _prisma_script(p: Project, path: Path, folder_inside: bool) -> bool:
+    """Whether `path` is a file inside the project. In a folder known to be inside, a regular
+    file that is not a link is (one `lstat`, where resolving the path looks at every folder
+    above it)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    if folder_inside and stat.S_ISREG(mode):
+        return True
+    return path.is_file() and _inside_project(p, path)
 
 
 def _within_real(real: str, folder_real: str) -> bool:

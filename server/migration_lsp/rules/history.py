@@ -15,11 +15,17 @@ from migration_lsp.findings import Finding
 from migration_lsp.history.git import AppliedChange
 from migration_lsp.history.graph import History, Node
 from migration_lsp.model import Severity
+from migration_lsp.project.detect import Project
 from migration_lsp.rules.base import Context, rule
 from migration_lsp.text import Span
 
 
 def _here(ctx: Context) -> tuple[History, list[Node]] | None:
+    """The history and the file's nodes in it (looked up once for all the history rules)."""
+    return ctx.memo(_here, _find_here)
+
+
+def _find_here(ctx: Context) -> tuple[History, list[Node]] | None:
     if ctx.history is None:
         return None
     nodes = ctx.history.nodes_in(os.path.abspath(ctx.migration.path))
@@ -287,10 +293,9 @@ def missing_parent_revision(ctx: Context) -> Iterator[Finding]:
     if found is None:
         return
     history, nodes = found
-    known = list(history.by_id)
     for node in nodes:
         for ref in history.missing(node):
-            close = difflib.get_close_matches(ref.id, known, n=1, cutoff=0.8)
+            close = difflib.get_close_matches(ref.id, list(history.by_id), n=1, cutoff=0.8)
             hint = f" Did you mean {close[0]}?" if close else ""
             what = "Dependency" if node.app is not None else "Parent revision"
             yield ctx.finding(
@@ -717,26 +722,44 @@ def deleted_applied_migration(ctx: Context) -> Iterator[Finding]:
     if index is None or history is None:
         return
     project = history.project
-    here = Path(os.path.abspath(ctx.migration.path))
-    deleted = [
-        change
-        for change in index.deleted(project.migration_dirs, project.is_migration_file)
-        if change.path.parent == here.parent
-    ]
-    if not deleted:  # the usual case: no need to list the folder
+    deleted = index.deleted(project.migration_dirs, project.is_migration_file)
+    if not deleted:  # the usual case: no need to look further
         return
-    siblings = sorted(p for p in project.migration_files() if p.parent == here.parent)
-    for change in deleted:
-        after = [p for p in siblings if p.name > change.path.name]
-        target = after[0] if after else (siblings[-1] if siblings else None)
-        if target is None or Path(os.path.abspath(target)) != here:
-            continue
+    here = Path(os.path.abspath(ctx.migration.path))
+    targets = history.memo(
+        ("deleted-applied", id(index)), lambda: (index, _deleted_targets(project, deleted))
+    )
+    if targets[0] is not index:  # another check's index (a reused id)
+        targets = (index, _deleted_targets(project, deleted))
+    for change in targets[1].get(here, ()):
         yield ctx.finding(
             first_line(ctx),
             f"{change.path.name} is applied on {_applied_where(change)} and has been deleted: "
             "databases that ran it keep its changes, new ones never get them, and the tool "
             "may refuse to run. Restore it; undo its effect with a new migration.",
         )
+
+
+def _deleted_targets(
+    project: Project, deleted: list[AppliedChange]
+) -> dict[Path, list[AppliedChange]]:
+    """Where each deleted migration is reported: on the migration that now follows it in its
+    folder (or the last one), by absolute path; the folders are listed once."""
+    folders: dict[Path, list[Path]] = {change.path.parent: [] for change in deleted}
+    for path in project.migration_files():
+        if path.parent in folders:
+            folders[path.parent].append(path)
+    out: dict[Path, list[AppliedChange]] = {}
+    for change in deleted:
+        siblings = sorted(folders[change.path.parent])
+        after = [p for p in siblings if p.name > change.path.name]
+        target = after[0] if after else (siblings[-1] if siblings else None)
+        if target is None:
+            continue
+        here = Path(os.path.abspath(target))
+        if here.parent == change.path.parent:
+            out.setdefault(here, []).append(change)
+    return out
 
 
 HISTORY_RULES = (

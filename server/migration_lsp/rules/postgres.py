@@ -670,11 +670,22 @@ def prefer_robust_statements(ctx: Context) -> Iterator[Finding]:
                     f"{what} in a migration that runs outside a transaction: if a later "
                     "statement fails, re-running the migration fails here. Add IF "
                     f"{'NOT ' if 'NOT EXISTS' in what else ''}EXISTS.",
-                    part=next((p for p in _ROBUST_PARTS if p in op.spans), None),
+                    part=_robust_part(op),
                 )
 
 
 _ROBUST_PARTS = ("keyword", "column", "table", "name")
+
+
+def _robust_part(op: Operation) -> str | None:
+    """The part of `op` to report on: the first of `_ROBUST_PARTS` it has."""
+    spans = op.spans
+    for part in _ROBUST_PARTS:
+        if part in spans:
+            return part
+    return None
+
+
 _TRANSACTION_WORDS = {"begin": "BEGIN", "commit": "COMMIT", "rollback": "ROLLBACK"}
 
 
