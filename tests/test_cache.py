@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gitrepo import git
 from migration_lsp import cache as cache_module
 from migration_lsp import engine
 from migration_lsp.cache import CheckCache, decode_findings, default_dir, encode_findings, prune
@@ -271,20 +271,6 @@ def test_laravel_column_history_sees_an_earlier_migration_change(
     got = check([root], cache_dir)
     assert_same(got, check([root]))
     assert "change-column-type" in {f.rule for f in got.findings if f.path == str(later)}
-
-
-def git(cwd: Path, *args: str) -> None:
-    env = {
-        "GIT_AUTHOR_NAME": "Ada",
-        "GIT_AUTHOR_EMAIL": "ada@example.com",
-        "GIT_COMMITTER_NAME": "Ada",
-        "GIT_COMMITTER_EMAIL": "ada@example.com",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(cwd),
-    }
-    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")

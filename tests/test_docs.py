@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from gitrepo import git
 from migration_lsp import cli, rulesdoc
 from migration_lsp.findings import DOCS_URL
 from migration_lsp.rules.registry import BY_ID, RULES
@@ -109,10 +110,10 @@ def write_project(root: Path, example: rulesdoc.Example) -> None:
     if on_main:
         for file in on_main:
             _write(root / file.path, file.text)
-        _git(root, "init", "--quiet", "--initial-branch=main")
-        _git(root, "add", "--all")
-        _git(root, "commit", "--quiet", "--message", "merged")
-        _git(root, "checkout", "--quiet", "-b", "feature")
+        git(root, "init", "--quiet", "--initial-branch=main")
+        git(root, "add", "--all")
+        git(root, "commit", "--quiet", "--message", "merged")
+        git(root, "checkout", "--quiet", "-b", "feature")
     for file in example.files:
         if file.deleted:
             (root / file.path).unlink()
@@ -123,19 +124,6 @@ def write_project(root: Path, example: rulesdoc.Example) -> None:
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-
-
-def _git(root: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "docs",
-        "GIT_AUTHOR_EMAIL": "docs@example.com",
-        "GIT_COMMITTER_NAME": "docs",
-        "GIT_COMMITTER_EMAIL": "docs@example.com",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
 def check(root: Path) -> list[dict[str, object]]:

@@ -124,10 +124,7 @@ def test_edits_that_change_more_than_the_statement_are_left_to_the_full_parse(
     head = "def upgrade():\n"
     tail = "    op.drop_table('c')\n"
     old, new = head + before + tail, head + after + tail
-    got = incremental(old, new)
-    expected = full(new)
-    if got is not None:
-        assert expected is not None and dump(got) == dump(expected)
+    assert incremental(old, new) is None
 
 
 def test_parse_python_uses_it_and_still_reports_syntax_errors() -> None:

@@ -7,7 +7,6 @@ comments, and computing line/column positions. The LSP layer and the CLI only co
 
 from __future__ import annotations
 
-import ast
 import bisect
 import contextlib
 import logging
@@ -41,7 +40,7 @@ from migration_lsp.cache import (
 )
 from migration_lsp.findings import Finding
 from migration_lsp.history.git import AppliedChange, AppliedIndex
-from migration_lsp.history.graph import History, Node, Ref
+from migration_lsp.history.graph import History, Node
 from migration_lsp.model import Migration, ParseProblem, Severity
 from migration_lsp.parse import PARSED_TOOLS, parse_migration
 from migration_lsp.project.config import (
@@ -293,17 +292,8 @@ class SettledHistory(History):
         hit = paths.get(path) if isinstance(path, str) else None
         return list(hit if hit is not None else paths.get(Path(path), ()))
 
-    def missing(self, node: Node) -> list[Ref]:
-        """As `History.missing`, with the set of apps worked out once."""
-        apps = self._once("apps", lambda: {n.app for n in self.nodes if n.app is not None})
-        out = []
-        for ref in node.parents + node.depends_on:
-            app, _, name = ref.id.partition(".")
-            if node.app is not None and (app not in apps or name in ("__first__", "__latest__")):
-                continue
-            if ref.id not in self.by_id:
-                out.append(ref)
-        return out
+    def _apps(self) -> set[str]:
+        return set(self._once("apps", super()._apps))
 
     def children(self, node_id: str) -> list[Node]:
         def index() -> dict[str, list[Node]]:
@@ -885,13 +875,12 @@ def _analyse_unit(project: Project, tasks: list[_Task], listing: list[str] | Non
     """Worker side: parse and run the local rules on each file of a unit, in order."""
     replay = Workspace()
     out = []
-    with _one_parse_per_text():
-        for name, text, problem, config, bom in tasks:
-            settings = None
-            if project.tool == "django" and problem is None:
-                dialect = config.dialect or project.dialect
-                settings = {"django_state": replay.django_state(Path(name), dialect, listing)}
-            out.append(_local_entry(name, text, problem, project, config, settings, bom))
+    for name, text, problem, config, bom in tasks:
+        settings = None
+        if project.tool == "django" and problem is None:
+            dialect = config.dialect or project.dialect
+            settings = {"django_state": replay.django_state(Path(name), dialect, listing)}
+        out.append(_local_entry(name, text, problem, project, config, settings, bom))
     return out
 
 
@@ -965,31 +954,6 @@ def _local_analysis(
     if context.touched:
         entry["redo"] = True
     return entry
-
-
-@contextlib.contextmanager
-def _one_parse_per_text() -> Iterator[None]:
-    """While a worker analyses its files, `ast.parse` of the text it parsed last returns the
-    same tree: the history reads a Python migration's revision ids with `ast`, its parser
-    parses it again, and the Django state replay once more for the next file of the app;
-    parsing is the most expensive step of a Python file. None of them changes the tree."""
-    real = ast.parse
-    last: list[tuple[str, Any]] = []
-
-    def parse(source: Any, *args: Any, **kwargs: Any) -> Any:
-        if args or kwargs or not isinstance(source, str):
-            return real(source, *args, **kwargs)
-        if last and last[0][0] == source:
-            return last[0][1]
-        tree = real(source)
-        last[:] = [(source, tree)]
-        return tree
-
-    ast.parse = parse
-    try:
-        yield
-    finally:
-        ast.parse = real
 
 
 GC_THRESHOLD = 20_000

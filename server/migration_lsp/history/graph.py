@@ -309,7 +309,7 @@ class History:
     def missing(self, node: Node) -> list[Ref]:
         """Parent and dependency refs of `node` that no file declares (Django refs into apps
         with no migration files in this project are outside it: not missing)."""
-        apps = {n.app for n in self.nodes if n.app is not None}
+        apps = self._apps()
         out = []
         for ref in node.parents + node.depends_on:
             app, _, name = ref.id.partition(".")
@@ -318,6 +318,10 @@ class History:
             if ref.id not in self.by_id:
                 out.append(ref)
         return out
+
+    def _apps(self) -> set[str]:
+        """The Django apps that have migration files in this project."""
+        return {n.app for n in self.nodes if n.app is not None}
 
     def children(self, node_id: str) -> list[Node]:
         return [n for n in self.nodes if node_id in self.parents(n)]

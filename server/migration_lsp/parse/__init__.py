@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from pathlib import PurePath
 from typing import Any
 
-from migration_lsp.model import Language, Migration, ParseProblem
+from migration_lsp.model import Migration, ParseProblem, language_of
 from migration_lsp.text import Span
 
 SQL_TOOLS = frozenset({"flyway", "prisma", "golang-migrate", "dbmate", "goose", "sql"})
@@ -47,24 +46,9 @@ def parse_migration(
     return migration
 
 
-_LANGUAGES: dict[str, Language] = {
-    ".py": "python",
-    ".rb": "ruby",
-    ".php": "php",
-    ".js": "javascript",
-    ".cjs": "javascript",
-    ".mjs": "javascript",
-    ".ts": "typescript",
-    ".xml": "xml",
-    ".yaml": "yaml",
-    ".yml": "yaml",
-    ".json": "json",
-}
-
-
 def _too_deep(path: str, text: str, tool: str, dialect: str | None) -> Migration:
     """A file the parser could not walk: one parse problem instead of an exception."""
-    language = _LANGUAGES.get(PurePath(path).suffix.lower(), "sql")
+    language = "sql" if tool in SQL_TOOLS else language_of(path)
     problem = ParseProblem(
         span=Span(0, 0),
         message="Code nested too deeply to analyse: the file was not checked",

@@ -18,7 +18,7 @@ Stable API (other parsers and fixes import it): `JsSource`, `js_grammar`, `js_la
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -213,6 +213,21 @@ def starts_chain(node: Node, parent: Node | None) -> bool:
     `Node.parent`, which tree-sitter finds by descending from the root, so asking for it at
     every call of a long chain or a deep nesting made reading the file take cubic time."""
     return parent is None or not _continues_chain(parent, node)
+
+
+def visit_chains(node: Node, handle: Callable[[Node], bool]) -> None:
+    """Give each call chain under `node` (at its top) to `handle`, in document order; the
+    inside of a chain it takes (returns True for) is not visited. Not recursive: deeply
+    nested code must not exhaust Python's stack; each node with its parent, as `Node.parent`
+    costs a descent from the root. `node` is a whole expression or body (an argument, a
+    callback's body), never the callee of a longer chain."""
+    stack: list[tuple[Node, Node | None]] = [(node, None)]
+    while stack:
+        current, parent = stack.pop()
+        is_call = current.type == "call_expression" and starts_chain(current, parent)
+        if is_call and handle(current):
+            continue
+        stack.extend((child, current) for child in reversed(current.children))
 
 
 def calls(node: Node, *, into_functions: bool = True) -> Iterator[Node]:

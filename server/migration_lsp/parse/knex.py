@@ -62,10 +62,10 @@ from migration_lsp.parse.javascript import (
     object_get,
     params,
     plain_string,
-    starts_chain,
     string_value,
     throws,
     unwrap,
+    visit_chains,
 )
 from migration_lsp.parse.sql import VOLATILE_FUNCTIONS
 from migration_lsp.parse.treesitter import named_children
@@ -277,16 +277,7 @@ class _Reader:
         return self.source.span(node)
 
     def visit(self, node: Node, in_tx: bool) -> None:
-        # not recursive: deeply nested code must not exhaust Python's stack; each node with its
-        # parent, as `Node.parent` costs a descent from the root. `node` is a whole expression
-        # or body (an argument, a callback's body), never the callee of a longer chain.
-        stack: list[tuple[Node, Node | None]] = [(node, None)]
-        while stack:
-            current, parent = stack.pop()
-            is_call = current.type == "call_expression" and starts_chain(current, parent)
-            if is_call and self.call(current, in_tx):
-                continue
-            stack.extend((child, current) for child in reversed(current.children))
+        visit_chains(node, lambda call: self.call(call, in_tx))
 
     def call(self, node: Node, in_tx: bool) -> bool:
         """Handle one call chain; False when it is not Knex's (its children are then visited)."""
