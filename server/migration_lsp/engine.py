@@ -57,6 +57,7 @@ from migration_lsp.project.detect import (
     detect_for_file,
     detect_projects,
 )
+from migration_lsp.relint import Trace, run_rules_watched
 from migration_lsp.rules.base import Context, Rule
 from migration_lsp.rules.history import HISTORY_RULES
 from migration_lsp.rules.registry import BY_ID, PARSE_ERROR, RULES
@@ -113,6 +114,33 @@ def analyse(
     return settle(findings, migration, config, enabled)
 
 
+def analyse_again(
+    migration: Migration,
+    config: Config,
+    previous: Trace | None,
+    *,
+    history: History | None = None,
+    applied: AppliedIndex | None = None,
+) -> tuple[list[Finding], Trace]:
+    """`analyse`, for a document that is edited: the rules the edit since `previous` (the
+    trace of its last version) cannot affect keep their findings (see `relint`)."""
+    dialect = config.dialect or migration.dialect or "postgresql"
+    enabled = config.enabled_rules()
+    context = Context(
+        migration,
+        dialect,
+        config.check_downgrade,
+        config.postgres_version,
+        history=history,
+        applied=applied,
+        watch=True,
+    )
+    key = (dialect, config.check_downgrade, config.postgres_version, enabled)
+    rules = _applicable(RULES, enabled, dialect)
+    findings, trace, located = run_rules_watched(context, migration, rules, key, previous)
+    return settle(findings, migration, config, enabled, located), trace
+
+
 def run_rules(
     context: Context, rules: Iterable[Rule], enabled: frozenset[str]
 ) -> tuple[list[Finding], bool]:
@@ -153,9 +181,14 @@ def _applicable(rules: Iterable[Rule], enabled: frozenset[str], dialect: str) ->
 
 
 def settle(
-    findings: list[Finding], migration: Migration, config: Config, enabled: frozenset[str]
+    findings: list[Finding],
+    migration: Migration,
+    config: Config,
+    enabled: frozenset[str],
+    located: set[int] | None = None,
 ) -> list[Finding]:
-    """Ignore comments, severity overrides and line/column positions, in position order."""
+    """Ignore comments, severity overrides and line/column positions, in position order
+    (`located`: the `id`s of findings whose positions are known already)."""
     findings = suppress.apply(
         findings,
         migration,
@@ -167,7 +200,10 @@ def settle(
         for finding in findings:
             finding.severity = overrides.get(finding.rule, finding.severity)
     findings.sort(key=_position_order)
-    locate(findings, migration.lines)
+    if located:
+        locate([f for f in findings if id(f) not in located], migration.lines)
+    else:
+        locate(findings, migration.lines)
     return findings
 
 
@@ -195,6 +231,8 @@ class Analysis:
 
     migration: Migration | None
     findings: list[Finding]
+    trace: Trace | None = None
+    """What the rules read and reported (`analyse_again`), for the document's next version."""
 
 
 def analyse_document(
@@ -207,8 +245,11 @@ def analyse_document(
     settings: dict[str, Any] | None = None,
     history: History | None = None,
     applied: AppliedIndex | None = None,
+    edited: Analysis | bool | None = False,
 ) -> Analysis:
-    """Parse and check one file's text (as read from disk or from an editor buffer)."""
+    """Parse and check one file's text (as read from disk or from an editor buffer).
+    `edited`: the file is an editor buffer; its analysis keeps a trace for the next version,
+    and is given the analysis of its previous version when there is one."""
     if len(text) > config.max_file_size:
         return Analysis(None, [oversized(path, len(text.encode("utf-8")), config)])
     dialect = config.dialect or project.dialect
@@ -227,7 +268,11 @@ def analyse_document(
         if parsed is None:
             return Analysis(None, [])
         migration = parsed
-    return Analysis(migration, analyse(migration, config, history=history, applied=applied))
+    if edited is False:
+        return Analysis(migration, analyse(migration, config, history=history, applied=applied))
+    previous = edited.trace if isinstance(edited, Analysis) else None
+    findings, trace = analyse_again(migration, config, previous, history=history, applied=applied)
+    return Analysis(migration, findings, trace)
 
 
 def oversized(path: str, size: int, config: Config) -> Finding:

@@ -488,6 +488,10 @@ class Migration:
     """Project-wide facts about how migrations run (`lock_timeout` set in env.py/settings)."""
     changesets: list[Changeset] = field(default_factory=list)
     """Units whose rollback the tool derives itself (Rails `change`, Liquibase changeSets)."""
+    sources: list[str] | None = None
+    """Per operation, the text of the statement it was parsed from, when its parse depends on
+    that text alone (SQL files): after an edit, the operations whose source and place are
+    unchanged are known to be unchanged (see `relint`). None: not known."""
     _lines: LineIndex | None = None
 
     @property

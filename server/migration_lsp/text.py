@@ -28,6 +28,62 @@ class Span:
         return Span(self.start + by, self.end + by)
 
 
+_new = object.__new__
+_set_start = vars(Span)["start"].__set__  # the slots' own setters (Span is frozen)
+_set_end = vars(Span)["end"].__set__
+
+
+def fast_span(start: int, end: int) -> Span:
+    """`Span(start, end)` without the frozen dataclass's checked `__init__` (moving the
+    spans of thousands of operations or findings after an edit)."""
+    span = _new(Span)
+    _set_start(span, start)
+    _set_end(span, end)
+    return span
+
+
+def common_prefix(a: str, b: str) -> int:
+    """Length of the common prefix: slices compared at C speed, in growing steps, then
+    halved down to the first difference (cost proportional to the prefix)."""
+    limit = min(len(a), len(b))
+    low, step = 0, 256
+    while True:
+        if low >= limit:
+            return limit
+        high = min(limit, low + step)
+        if a[low:high] != b[low:high]:
+            break
+        low, step = high, step * 2
+    while high - low > 1:  # a[:low] == b[:low], a[low:high] != b[low:high]
+        middle = (low + high) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def common_suffix(a: str, b: str, limit: int | None = None) -> int:
+    """Length of the common suffix (at most `limit`), as `common_prefix` from the end."""
+    top = min(len(a), len(b)) if limit is None else min(limit, len(a), len(b))
+    la, lb = len(a), len(b)
+    low, step = 0, 256
+    while True:
+        if low >= top:
+            return top
+        high = min(top, low + step)
+        if a[la - high : la - low] != b[lb - high : lb - low]:
+            break
+        low, step = high, step * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if a[la - middle : la - low] == b[lb - middle : lb - low]:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
 class LineIndex:
     """Maps between offsets and (line, column) pairs, 0-based, columns in code points."""
 

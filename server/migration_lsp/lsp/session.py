@@ -183,7 +183,8 @@ class Session:
             if config.is_excluded(path):
                 analysis = Analysis(None, [])
             else:
-                analysis = self._analyse(path, text, project, config)
+                previous = cached.analysis if cached is not None else None
+                analysis = self._analyse(path, text, project, config, previous)
         document = Document(uri, path, version, text, analysis, project, generation, error)
         if project is not None:
             document.history_key = self.history_key(project, (path, text))
@@ -281,7 +282,9 @@ class Session:
         with self._lock:
             return [d for d in self._documents.values() if d.project is project]
 
-    def _analyse(self, path: Path, text: str, project: Project, config: Config) -> Analysis:
+    def _analyse(
+        self, path: Path, text: str, project: Project, config: Config, previous: Analysis | None
+    ) -> Analysis:
         settings = None
         if project.tool == "django":
             dialect = config.dialect or project.dialect
@@ -297,6 +300,7 @@ class Session:
                 settings=settings,
                 history=history,
                 applied=applied,
+                edited=previous,
             )
         except Exception as error:  # the engine must never take the server down
             log.exception("internal error analysing %s", path)

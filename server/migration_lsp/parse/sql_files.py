@@ -45,7 +45,9 @@ def parse_sql_migration(
     flavor: str | None = None,
 ) -> Migration:
     settings = settings or {}
-    migration = Migration(path=path, text=text, tool=tool, dialect=dialect, language="sql")
+    migration = Migration(
+        path=path, text=text, tool=tool, dialect=dialect, language="sql", sources=[]
+    )
     name = Path(path).name
     if tool == "dbmate":
         # without its transaction, dbmate still sends a section as one query (several
@@ -134,6 +136,12 @@ def _sections(
 def _add(migration: Migration, result: SqlResult) -> None:
     migration.operations.extend(result.operations)
     migration.problems.extend(result.problems)
+    sources = migration.sources
+    for statement in result.statements:
+        if sources is None or statement.segment is None:
+            migration.sources = None
+            break
+        sources.extend(statement.segment.text for _ in statement.operations)
 
 
 def _flyway_mode(

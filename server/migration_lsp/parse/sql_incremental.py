@@ -29,7 +29,12 @@ from sqlglot.errors import TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from migration_lsp.model import Column, Operation, ParseProblem, Step
-from migration_lsp.text import Span
+from migration_lsp.text import Span, fast_span
+from migration_lsp.text import common_prefix as common_prefix  # re-exported
+from migration_lsp.text import common_suffix as common_suffix
+
+_span = fast_span
+_new = object.__new__
 
 _BLOCK = 16_384
 """Characters tokenized at once on a first parse (grown when a literal spans the cut)."""
@@ -151,48 +156,6 @@ def _closest(key: tuple[str | None, Step], text: str) -> _State | None:
         if best[1] in _states:
             _states.move_to_end(best[1])
     return best[2]
-
-
-def common_prefix(a: str, b: str) -> int:
-    """Length of the common prefix: slices compared at C speed, in growing steps, then
-    halved down to the first difference (cost proportional to the prefix)."""
-    limit = min(len(a), len(b))
-    low, step = 0, 256
-    while True:
-        if low >= limit:
-            return limit
-        high = min(limit, low + step)
-        if a[low:high] != b[low:high]:
-            break
-        low, step = high, step * 2
-    while high - low > 1:  # a[:low] == b[:low], a[low:high] != b[low:high]
-        middle = (low + high) // 2
-        if a[low:middle] == b[low:middle]:
-            low = middle
-        else:
-            high = middle
-    return low
-
-
-def common_suffix(a: str, b: str, limit: int | None = None) -> int:
-    """Length of the common suffix (at most `limit`), as `common_prefix` from the end."""
-    top = min(len(a), len(b)) if limit is None else min(limit, len(a), len(b))
-    la, lb = len(a), len(b)
-    low, step = 0, 256
-    while True:
-        if low >= top:
-            return top
-        high = min(top, low + step)
-        if a[la - high : la - low] != b[lb - high : lb - low]:
-            break
-        low, step = high, step * 2
-    while high - low > 1:
-        middle = (low + high) // 2
-        if a[la - middle : la - low] == b[lb - middle : lb - low]:
-            low = middle
-        else:
-            high = middle
-    return low
 
 
 class _Scanner:
@@ -463,19 +426,6 @@ def _shift_value(value: Any, delta: int) -> Any:
     if isinstance(value, list):
         return [_shift_value(v, delta) for v in value]
     return value
-
-
-_new = object.__new__
-_set_start = vars(Span)["start"].__set__  # the slots' own setters (Span is frozen)
-_set_end = vars(Span)["end"].__set__
-
-
-def _span(start: int, end: int) -> Span:
-    """`Span(start, end)` without the frozen dataclass's checked `__init__`."""
-    span = _new(Span)
-    _set_start(span, start)
-    _set_end(span, end)
-    return span
 
 
 _SHIFTERS: dict[type, Callable[[Any, int], Any]] = {}

@@ -93,8 +93,44 @@ def table_key(name: str) -> str:
     return name.strip('"`[]').rsplit(".", 1)[-1].lower()
 
 
+HEADER = frozenset(
+    {"path", "tool", "dialect", "language", "supports_down", "transactional", "runner"}
+)
+"""Attributes of a migration that an edit inside one statement leaves as they are (`relint`
+compares them): reading them does not make a rule depend on every operation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A rule read `compute(context)` (see `Context.fact`) and found `value`."""
+
+    compute: Callable[[Context], object]
+    value: object
+
+
+class _Watched:
+    """The migration as a rule sees it while the context notes what rules read: any
+    attribute beyond the `HEADER` (operations, text, steps, problems) counts as reading
+    everything."""
+
+    __slots__ = ("_context", "_migration")
+
+    def __init__(self, migration: Migration, context: Context) -> None:
+        self._migration = migration
+        self._context = context
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in HEADER:
+            self._context.read_everything()
+        return getattr(self._migration, name)
+
+
 class Context:
-    """What one rule sees while checking one migration."""
+    """What one rule sees while checking one migration.
+
+    With `watch`, it notes what the current rule reads: the kinds of operation it asks for
+    (`of`, `is_new_table`), or everything (all operations, the text, the history). After an
+    edit, a rule whose reads the edit did not touch keeps its findings (see `relint`)."""
 
     def __init__(
         self,
@@ -104,12 +140,16 @@ class Context:
         postgres_version: int = 17,
         history: History | None = None,
         applied: AppliedIndex | None = None,
+        watch: bool = False,
     ) -> None:
-        self.migration = migration
+        self._migration = migration
+        self._watched = _Watched(migration, self) if watch else None
+        self.reads: set[type | Fact] | None = set()
+        """What the current rule read so far: kinds of operation and facts, or None for
+        everything."""
+        self._facts: dict[Callable[[Context], object], object] = {}
         self.history = history
-        """The project's revision graph (None: not known, the history rules stay quiet)."""
         self.applied = applied
-        """What the default branch has already applied (None: not a git repository)."""
         self.dialect = dialect
         self.check_downgrade = check_downgrade
         self.postgres_version = postgres_version
@@ -122,13 +162,45 @@ class Context:
         self._kinds: dict[tuple[type, ...], list[Any]] = {}
         self._by_type: dict[type, list[Operation]] | None = None
 
+    @property
+    def migration(self) -> Migration:
+        watched = self._watched
+        return self._migration if watched is None else cast("Migration", watched)
+
+    @property
+    def history(self) -> History | None:
+        """The project's revision graph (None: not known, the history rules stay quiet)."""
+        self.reads = None
+        return self._history
+
+    @history.setter
+    def history(self, value: History | None) -> None:
+        self._history = value
+
+    @property
+    def applied(self) -> AppliedIndex | None:
+        """What the default branch has already applied (None: not a git repository)."""
+        self.reads = None
+        return self._applied
+
+    @applied.setter
+    def applied(self, value: AppliedIndex | None) -> None:
+        self._applied = value
+
+    def read_everything(self) -> None:
+        self.reads = None
+
     def operations(self) -> list[Operation]:
         """The operations safety rules judge: the forward step (and reverse when configured).
         Worked out once: every rule walks them."""
+        self.reads = None
+        return self._judged()
+
+    def _judged(self) -> list[Operation]:
         if self._operations is None:
             wanted = self.check_downgrade
             self._operations = [
-                op for op in self.migration.operations if op.step is Step.UP or wanted
+                op for op in self._migration.operations if op.step is Step.UP or wanted
             ]
         return self._operations
 
@@ -136,12 +208,15 @@ class Context:
         """The operations judged (`operations()`) that are instances of `kinds`, in order.
         Indexed once per migration: most rules look at one or two kinds of operation, and
         a large file has thousands of others."""
+        reads = self.reads
+        if reads is not None:
+            reads.update(kinds)
         found: list[Any] | None = self._kinds.get(kinds)
         if found is None:
             by_type = self._by_type
             if by_type is None:  # one pass over the operations, grouped by their class
                 by_type = self._by_type = {}
-                for op in self.operations():
+                for op in self._judged():
                     by_type.setdefault(type(op), []).append(op)
             matching = {cls for cls in by_type if issubclass(cls, kinds)}
             if len(matching) == 1:
@@ -149,16 +224,52 @@ class Context:
             elif not matching:
                 found = []
             else:  # several classes: back in file order
-                found = [op for op in self.operations() if type(op) in matching]
+                found = [op for op in self._judged() if type(op) in matching]
             self._kinds[kinds] = found
         return cast("list[Op]", found)
 
+    def every(self, *kinds: type[Op]) -> list[Op]:
+        """The operations of `kinds` in every step (forward and reverse, judged or not), in
+        order: for the rules about the file as written rather than the steps it runs."""
+        reads = self.reads
+        if reads is not None:
+            reads.update(kinds)
+        return [op for op in self._migration.operations if isinstance(op, kinds)]
+
     def memo(self, key: object, compute: Callable[[Context], T]) -> T:
         """`compute(self)` worked out once per migration: what several rules derive from the
-        whole file (the column definitions, the indexes) is not recomputed by each."""
-        if key not in self._memo:
-            self._memo[key] = compute(self)
-        value: T = self._memo[key]
+        whole file (the column definitions, the indexes) is not recomputed by each. Each rule
+        using it counts as reading what `compute` read."""
+        entry = self._memo.get(key)
+        if entry is None:
+            outer, self.reads = self.reads, set()
+            value = compute(self)
+            entry = self._memo[key] = (value, self.reads)
+            self.reads = outer
+        reads, used = self.reads, entry[1]
+        if reads is not None:
+            if used is None:
+                self.reads = None
+            else:
+                reads.update(used)
+        found: T = entry[0]
+        return found
+
+    def fact(self, compute: Callable[[Context], T]) -> T:
+        """`compute(self)`, a comparable fact about the whole migration (the steps holding
+        several statements, say), worked out once. A rule reading it depends on its value,
+        not on the operations it was computed from: after an edit that leaves the value as it
+        was, the rule's findings elsewhere stand."""
+        if compute in self._facts:
+            value = cast("T", self._facts[compute])
+        else:
+            outer, self.reads = self.reads, set()
+            value = compute(self)
+            self.reads = outer
+            self._facts[compute] = value
+        reads = self.reads
+        if reads is not None:
+            reads.add(Fact(compute, value))
         return value
 
     def transaction_of(self, op: Operation) -> tuple[Step, int]:
@@ -166,7 +277,7 @@ class Context:
         transaction of its own (the changeSet's index); other tools, one per step (-1)."""
         units: dict[int, int] | None = getattr(self, "_units", None)
         if units is None:
-            m = self.migration
+            m = self._migration
             units = self._units = (
                 {id(o): i for i, cs in enumerate(m.changesets) for o in cs.operations}
                 if m.tool == "liquibase"
@@ -179,11 +290,14 @@ class Context:
         empty, so locks and scans on it cost nothing."""
         if not table:
             return False
+        reads = self.reads
+        if reads is not None:
+            reads.update((CreateTable, RenameTable))
         created_at = self._created
         if created_at is None:
             created_at = self._created = {}
             position = self._position
-            for index, other in enumerate(self.migration.operations):
+            for index, other in enumerate(self._migration.operations):
                 position[id(other)] = index
                 key = None
                 if isinstance(other, CreateTable):
@@ -220,7 +334,7 @@ class Context:
             span=span,
             severity=self.rule.severity,
             fix=fix,
-            path=self.migration.path,
+            path=self._migration.path,
             scope=scope,
             data=data or {},
         )

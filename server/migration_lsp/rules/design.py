@@ -338,7 +338,6 @@ def prefer_identity(ctx: Context) -> Iterator[Finding]:
     if ctx.migration.tool == "django":
         return
     keys = _primary_keys(ctx)
-    text = ctx.migration.text
     for item in _definitions(ctx):
         column = item.column
         if column.identity:
@@ -359,7 +358,7 @@ def prefer_identity(ctx: Context) -> Iterator[Finding]:
             continue
         if base_type(column.type) not in ("integer", "smallint", "bigint") or column.span is None:
             continue
-        written = text[column.span.start : _column_end(item)]
+        written = ctx.migration.text[column.span.start : _column_end(item)]
         if "autoincrement=False" in written.replace(" ", "") or "Sequence(" in written:
             continue
         yield _report(

@@ -574,7 +574,7 @@ def identifier_too_long(ctx: Context) -> Iterator[Finding]:
     first bytes plus a hash (63 bytes at most). It is marked unsafe: later migrations that spell
     the old name need the new one. Table and column names are yours to choose.
     """
-    for op in ctx.operations():
+    for op in ctx.of(CreateTable, AddColumn, CreateIndex, AddConstraint, RenameColumn, RenameTable):
         for what, name, part in _created_names(op):
             size = len(name.encode("utf-8"))
             if size <= MAX_IDENTIFIER_BYTES:
@@ -657,21 +657,31 @@ def prefer_robust_statements(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     Safe: the statements do the same on a fresh database and become no-ops on a re-run.
     """
-    for ops in _by_step(ctx).values():
-        if not _several_statements(ops):
-            continue  # one statement succeeds or fails as a whole
-        for op in ops:
-            if op.in_transaction or not (op.is_sql or ctx.migration.tool == "alembic"):
-                continue
-            what = _robust_candidate(op)
-            if what is not None:
-                yield ctx.finding(
-                    op,
-                    f"{what} in a migration that runs outside a transaction: if a later "
-                    "statement fails, re-running the migration fails here. Add IF "
-                    f"{'NOT ' if 'NOT EXISTS' in what else ''}EXISTS.",
-                    part=_robust_part(op),
-                )
+    several = ctx.fact(_steps_with_several_statements)
+    if not several:
+        return  # one statement succeeds or fails as a whole
+    alembic = ctx.migration.tool == "alembic"
+    for op in ctx.of(*_ROBUST_KINDS):
+        if op.in_transaction or not (op.is_sql or alembic):
+            continue
+        what = _robust_candidate(op)
+        if what is not None and ctx.transaction_of(op) in several:
+            yield ctx.finding(
+                op,
+                f"{what} in a migration that runs outside a transaction: if a later "
+                "statement fails, re-running the migration fails here. Add IF "
+                f"{'NOT ' if 'NOT EXISTS' in what else ''}EXISTS.",
+                part=_robust_part(op),
+            )
+
+
+def _steps_with_several_statements(ctx: Context) -> frozenset[tuple[Step, int]]:
+    """The steps (`transaction_of`) holding at least two statements."""
+    return frozenset(step for step, ops in _by_step(ctx).items() if _several_statements(ops))
+
+
+_ROBUST_KINDS = (CreateTable, CreateIndex, AddColumn, DropTable, DropIndex, DropColumn, DropSchema)
+"""What `_robust_candidate` may ask IF [NOT] EXISTS of."""
 
 
 _ROBUST_PARTS = ("keyword", "column", "table", "name")

@@ -219,8 +219,8 @@ def runpython_without_reverse(ctx: Context) -> Iterator[Finding]:
     Adding `reverse_code=migrations.RunPython.noop` is marked unsafe: it declares that rolling
     back needs no data change, which only you can confirm.
     """
-    for op in ctx.migration.operations:
-        if isinstance(op, RunCode) and op.language == "python" and not op.has_reverse:
+    for op in ctx.every(RunCode):
+        if op.language == "python" and not op.has_reverse:
             yield ctx.finding(
                 op,
                 "RunPython has no reverse_code, so this migration cannot be unapplied. Pass "
@@ -281,8 +281,8 @@ def runsql_without_reverse(ctx: Context) -> Iterator[Finding]:
     `reverse_sql=migrations.RunSQL.noop` is marked unsafe; a derived reverse statement is
     offered where one exists.
     """
-    for op in ctx.migration.operations:
-        if isinstance(op, RunCode) and op.language == "sql" and not op.has_reverse:
+    for op in ctx.every(RunCode):
+        if op.language == "sql" and not op.has_reverse:
             yield ctx.finding(
                 op,
                 "RunSQL has no reverse_sql, so this migration cannot be unapplied. Pass "

@@ -1,0 +1,219 @@
+"""Rules re-run only where an edit can change what they report.
+
+Typing in a 2,000-statement SQL file re-parses one statement (`parse.sql_incremental`), but
+every rule would still judge all 2,500 operations again. Instead, while the rules run, the
+context notes what each one reads: the kinds of operation it asks for (`Context.of`,
+`is_new_table`), or everything (all operations, the text, the history). After an edit, the
+operations outside the edited statements are known to be unchanged (same statement text at the
+same place: a SQL statement parses the same whatever surrounds it), so a rule that read none
+of the kinds the edit touched reports what it reported before, moved by the edit's length
+change. The others run again. The result is exactly what a full run reports (tested).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from migration_lsp.findings import Finding
+from migration_lsp.model import Migration, Operation
+from migration_lsp.rules.base import HEADER, Context, Fact, Rule
+from migration_lsp.rules.registry import PARSE_ERROR
+from migration_lsp.text import common_prefix, common_suffix
+from migration_lsp.text import fast_span as _span
+
+log = logging.getLogger("migration_lsp.engine")
+
+
+@dataclass(slots=True)
+class RuleRun:
+    """What one rule reported on one version of a migration, and what it read."""
+
+    findings: list[Finding]
+    reads: frozenset[type | Fact] | None
+    """The kinds of operation and the facts the rule asked for; None: it read more (the
+    text, every operation, the history), so any edit may change its findings."""
+
+
+@dataclass(slots=True)
+class Trace:
+    """The rule runs of one analysis, kept with the document for its next version."""
+
+    migration: Migration
+    key: tuple[object, ...]
+    """The context's settings: a trace serves only a run with the same ones."""
+    runs: dict[str, RuleRun]
+    rerun: tuple[str, ...] = ()
+    """The rules that ran (the others' findings were carried over from the last version)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """How a new version differs from the old: the text in `[start, old_end)` of the old
+    version was replaced (its length changed by `delta`), and only operations of `kinds`
+    were added, removed or changed."""
+
+    start: int
+    old_end: int
+    delta: int
+    kinds: frozenset[type]
+    line: int | None = None
+    """The line of `start` when the edit neither removed nor added a line break: findings on
+    later lines keep their line and column."""
+
+
+def run_rules_watched(
+    context: Context,
+    migration: Migration,
+    rules: Iterable[Rule],
+    key: tuple[object, ...],
+    previous: Trace | None,
+) -> tuple[list[Finding], Trace, set[int]]:
+    """The raw findings of `rules` on `context` (a watching one, on `migration`), as
+    `engine.run_rules` gives them and in the same order, reusing the findings of `previous`
+    where the edit cannot change them; the trace for the next version; and the `id`s of the
+    findings whose (line, column) positions are known already (carried over the edit)."""
+    edit = None
+    if previous is not None and previous.key == key:
+        edit = edit_between(previous.migration, migration)
+    findings: list[Finding] = []
+    runs: dict[str, RuleRun] = {}
+    rerun: list[str] = []
+    located: set[int] = set()
+    for rule in rules:
+        if migration.problems and rule.id != PARSE_ERROR:
+            continue
+        kept = (
+            _kept(previous.runs.get(rule.id), edit, context, located) if previous and edit else None
+        )
+        if kept is not None:
+            runs[rule.id] = kept
+            findings.extend(kept.findings)
+            continue
+        context.rule = rule
+        context.reads = set()
+        rerun.append(rule.id)
+        try:
+            found = list(rule.check(context))
+        except Exception:
+            log.exception("internal error in rule %s on %s", rule.id, migration.path)
+            continue
+        reads = context.reads
+        runs[rule.id] = RuleRun(found, None if reads is None else frozenset(reads))
+        findings.extend(found)
+    return findings, Trace(migration, key, runs, tuple(rerun)), located
+
+
+def _kept(
+    run: RuleRun | None, edit: Edit, context: Context, located_ids: set[int]
+) -> RuleRun | None:
+    """`run`'s findings carried over the edit, when it read nothing the edit changed (no
+    operation of the kinds it asked for, no fact whose value `context` now finds different);
+    the `id`s of those whose positions stand are added to `located_ids`."""
+    if run is None or run.reads is None:
+        return None
+    kinds = tuple(kind for kind in run.reads if isinstance(kind, type))
+    if any(issubclass(kind, kinds) for kind in edit.kinds):
+        return None
+    for fact in run.reads:
+        if isinstance(fact, Fact) and context.fact(fact.compute) != fact.value:
+            return None
+    start, old_end, delta, line = edit.start, edit.old_end, edit.delta, edit.line
+    moved: list[Finding] = []
+    known: list[int] = []
+    keep, note = moved.append, known.append
+    for finding in run.findings:
+        span = finding.span
+        scope = finding.scope or span
+        if finding.fix is not None or finding.data:
+            return None  # what a fix or its data says may point into the edit
+        located = (finding.start != _ORIGIN or span.start == 0) and (
+            finding.end != _ORIGIN or span.end == 0
+        )  # not when an ignore comment silenced it: past offset 0 is never line 0, column 0
+        if span.end <= start and scope.end <= start:
+            keep(finding)
+            if located:  # the text before the edit is as it was
+                note(id(finding))
+        elif span.start >= old_end and scope.start >= old_end:
+            if delta:  # a copy moved by `delta` (written out: thousands per keystroke)
+                copy: Finding = _new(Finding)
+                copy.rule, copy.message = finding.rule, finding.message
+                copy.severity = finding.severity
+                copy.span = _span(span.start + delta, span.end + delta)
+                copy.scope = (
+                    None if finding.scope is None else _span(scope.start + delta, scope.end + delta)
+                )
+                copy.fix, copy.path, copy.data = None, finding.path, {}
+                if located and line is not None and finding.start[0] > line:
+                    copy.start, copy.end = finding.start, finding.end
+                    note(id(copy))
+                else:
+                    copy.start = copy.end = _ORIGIN
+                keep(copy)
+            else:
+                keep(finding)
+                if located and line is not None and finding.start[0] > line:
+                    note(id(finding))
+        else:
+            return None
+    located_ids.update(known)
+    return RuleRun(moved, run.reads)
+
+
+_new = object.__new__
+_ORIGIN = (0, 0)
+
+
+def edit_between(old: Migration, new: Migration) -> Edit | None:
+    """The edit from `old` to `new`, when every operation outside it is known to be the same
+    (only for migrations whose operations record their `sources`); None when unknown."""
+    if old.sources is None or new.sources is None or old.path != new.path:
+        return None
+    if old.problems or new.problems or old.changesets or new.changesets:
+        return None
+    if any(getattr(old, name) != getattr(new, name) for name in HEADER):
+        return None
+    a, b = old.text, new.text
+    start = common_prefix(a, b)
+    suffix = common_suffix(a, b, min(len(a), len(b)) - start)
+    old_end = len(a) - suffix
+    delta = len(b) - len(a)
+    ops_a, ops_b = old.operations, new.operations
+    sources_a, sources_b = old.sources, new.sources
+    limit = min(len(ops_a), len(ops_b))
+    head = 0
+    while head < limit:
+        x, y = ops_a[head], ops_b[head]
+        if x.span.end > start or not _same(x, y, sources_a[head], sources_b[head], 0):
+            break
+        head += 1
+    tail = 0
+    while tail < limit - head:
+        at = -1 - tail
+        x, y = ops_a[at], ops_b[at]
+        if x.span.start < old_end or not _same(x, y, sources_a[at], sources_b[at], delta):
+            break
+        tail += 1
+    changed = ops_a[head : len(ops_a) - tail] + ops_b[head : len(ops_b) - tail]
+    line = None
+    if not _breaks(a, start, old_end) and not _breaks(b, start, old_end + delta):
+        line = old.lines.position(start)[0]
+    return Edit(start, old_end, delta, frozenset(type(op) for op in changed), line)
+
+
+def _breaks(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` holds a line break, or one ends or starts right there (a
+    CR and LF parted or joined by the edit)."""
+    return any(c in "\r\n" for c in text[max(0, start - 1) : end + 1])
+
+
+def _same(x: Operation, y: Operation, source_x: str, source_y: str, delta: int) -> bool:
+    """The same statement text at the same place (moved by `delta`), run the same way."""
+    return (
+        type(x) is type(y)
+        and y.span.start == x.span.start + delta
+        and x.in_transaction is y.in_transaction
+        and x.step is y.step
+        and (source_x is source_y or source_x == source_y)
+    )

@@ -1,0 +1,175 @@
+"""Typing in a SQL migration re-runs only the rules the keystroke can change, and reports exactly
+what a full analysis reports: same findings, places, messages and severities, whatever is typed
+(statements split or merged, tables created, transactions opened, ignore comments written)."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from migration_lsp.engine import Analysis, analyse_document
+from migration_lsp.findings import Finding
+from migration_lsp.model import Severity
+from migration_lsp.parse import sql_incremental
+from migration_lsp.project.config import Config
+from migration_lsp.project.detect import Project
+
+STATEMENTS = (
+    "ALTER TABLE t{i} ADD COLUMN c{i} timestamp DEFAULT now() NOT NULL;",
+    "CREATE INDEX idx_t{i}_c ON t{i} (c);",
+    "ALTER TABLE t{i} ADD CONSTRAINT fk_t{i}_u FOREIGN KEY (user_id) REFERENCES users (id);",
+    "ALTER TABLE t{i} ALTER COLUMN c TYPE bigint;",
+    "ALTER TABLE t{i} RENAME COLUMN a TO b{i};",
+    "CREATE TABLE IF NOT EXISTS t{i} (id serial PRIMARY KEY, at timestamp NOT NULL);",
+    "ALTER TABLE t{i} DROP COLUMN IF EXISTS old{i};",
+    "UPDATE t{i} SET x = 'on' WHERE y = {i};",
+)
+STATEMENT_PIECES = (
+    "BEGIN;\n",
+    "COMMIT;\n",
+    "SET lock_timeout = '2s';\n",
+    "CREATE TABLE t3 (id int);\n",
+    "ALTER TABLE t3 RENAME TO t9;\n",
+    "CREATE INDEX CONCURRENTLY k ON t1 (a);\n",
+    "CREATE UNIQUE INDEX u ON t2 (a);\n",
+    "UPDATE t1 SET a = 1;\n",
+    "-- migration-lsp: ignore[drop-column]\n",
+    "-- migration-lsp: ignore\n",
+    "ALTER TABLE t5 ADD COLUMN a_name_that_is_far_too_long_for_postgresql_to_keep_as_it_is int;\n",
+)
+"""Whole lines, inserted at a line start: the file stays valid SQL."""
+BREAKING = (*"abc ;'\n\r-($", "; ", "--", ";\n", "/*")
+"""Anything at any place: often a syntax error, undone at the next step."""
+TOOLS = {
+    "flyway": ("sql", "V2__change.sql"),
+    "golang-migrate": ("migrations", "000002_change.up.sql"),
+    "dbmate": ("db/migrations", "20240101000000_change.sql"),
+    "sql": ("migrations", "002_change.sql"),
+}
+
+
+def sql_file(count: int, tool: str) -> str:
+    body = "\n".join(STATEMENTS[i % len(STATEMENTS)].format(i=i) for i in range(count)) + "\n"
+    if tool == "dbmate":
+        return f"-- migrate:up\n{body}\n-- migrate:down\nDROP TABLE t1;\nDROP INDEX idx_t1_c;\n"
+    return body
+
+
+def seen(findings: list[Finding]) -> list[tuple[object, ...]]:
+    """Everything a user sees of the findings, in order."""
+    return [
+        (f.rule, f.message, f.severity, f.span, f.scope, f.start, f.end, f.path) for f in findings
+    ]
+
+
+def project_for(tmp_path: Path, tool: str) -> tuple[Project, Path]:
+    folder, name = TOOLS[tool]
+    path = tmp_path / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Project(tool=tool, root=tmp_path, migration_dirs=[path.parent]), path
+
+
+def edit(rng: random.Random, text: str) -> str:
+    """A keystroke-sized change that keeps the file valid: a letter typed in a word, a line
+    added or removed."""
+    lines = text.splitlines(keepends=True)
+    at = rng.randrange(len(lines))
+    roll = rng.random()
+    if roll < 0.4:
+        line = lines[at]
+        places = [m.end() for m in re.finditer(r"\bt\d+|'o", line)]  # table names, strings
+        if places:
+            i = rng.choice(places)
+            lines[at] = line[:i] + rng.choice("xyz_7") + line[i:]
+    elif roll < 0.7:
+        lines.insert(at, rng.choice(STATEMENT_PIECES))
+    elif len(lines) > 3:
+        del lines[at]
+    return "".join(lines)
+
+
+def scramble(rng: random.Random, text: str) -> str:
+    at = rng.randrange(len(text) + 1)
+    if rng.random() < 0.3 and text:
+        return text[:at] + text[at + rng.randrange(1, 12) :]
+    return text[:at] + rng.choice(BREAKING) + text[at:]
+
+
+@pytest.mark.parametrize(
+    ("tool", "newline"), [(tool, "\n") for tool in sorted(TOOLS)] + [("flyway", "\r\n")]
+)
+@pytest.mark.parametrize("check_downgrade", [False, True])
+def test_edits_report_what_a_full_analysis_reports(
+    tmp_path: Path, tool: str, newline: str, check_downgrade: bool
+) -> None:
+    rng = random.Random(f"{tool}{check_downgrade}{newline}")
+    project, path = project_for(tmp_path, tool)
+    project.dialect = "postgresql"
+    config = Config(
+        check_downgrade=check_downgrade,
+        severity={"prefer-robust-statements": Severity.ERROR},
+    )
+    text = sql_file(40, tool).replace("\n", newline)
+    previous: Analysis | None = None
+    reused = 0
+    for step in range(120):
+        if step % 5 == 4:  # a stray keystroke, undone at the next step
+            texts = [scramble(rng, text), text]
+        else:
+            text = edit(rng, text)
+            texts = [text]
+        for text in texts:
+            if step % 7 == 0:
+                sql_incremental.forget()  # a fresh parse: sources are equal, not shared
+            edited = analyse_document(str(path), text, project, config, edited=previous)
+            full = analyse_document(str(path), text, project, config)
+            assert seen(edited.findings) == seen(full.findings), (step, text)
+            assert edited.trace is not None
+            reused += len(edited.trace.runs) - len(edited.trace.rerun)
+            previous = edited
+    assert reused > 300  # the comparisons above covered findings carried over edits
+
+
+def test_an_edit_in_one_statement_reruns_only_the_rules_that_read_its_kind(
+    tmp_path: Path,
+) -> None:
+    project, path = project_for(tmp_path, "flyway")
+    project.dialect = "postgresql"
+    config = Config()
+    text = sql_file(200, "flyway")
+    first = analyse_document(str(path), text, project, config, edited=None)
+    at = text.index("SET x = 'on'", len(text) // 2) + len("SET x = 'o")
+    typed = text[:at] + "x" + text[at:]
+    again = analyse_document(str(path), typed, project, config, edited=first)
+    assert again.trace is not None
+    rerun = set(again.trace.rerun)
+    assert "unbatched-data-update" in rerun  # it reads the UPDATE that changed
+    for untouched in ("non-concurrent-index", "change-column-type", "rename-column"):
+        assert untouched not in rerun
+        assert untouched in {f.rule for f in again.findings}
+    assert len(rerun) < len(again.trace.runs) // 2
+    assert seen(again.findings) == seen(
+        analyse_document(str(path), typed, project, config).findings
+    )
+
+
+def test_a_new_table_earlier_in_the_file_changes_the_findings_after_it(tmp_path: Path) -> None:
+    """Creating a table makes later statements on it free of lock warnings: the rules that
+    asked whether a table is new run again."""
+    project, path = project_for(tmp_path, "flyway")
+    project.dialect = "postgresql"
+    config = Config()
+    text = "SELECT 1;\nCREATE INDEX i ON t (a);\nALTER TABLE t ALTER COLUMN a TYPE bigint;\n"
+    first = analyse_document(str(path), text, project, config, edited=None)
+    assert {"non-concurrent-index", "change-column-type"} <= {f.rule for f in first.findings}
+    typed = text.replace("SELECT 1;", "CREATE TABLE t (a int);")
+    again = analyse_document(str(path), typed, project, config, edited=first)
+    rules = {f.rule for f in again.findings}
+    assert "non-concurrent-index" not in rules
+    assert "change-column-type" not in rules
+    assert seen(again.findings) == seen(
+        analyse_document(str(path), typed, project, config).findings
+    )
