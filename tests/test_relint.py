@@ -173,3 +173,33 @@ def test_a_new_table_earlier_in_the_file_changes_the_findings_after_it(tmp_path:
     assert seen(again.findings) == seen(
         analyse_document(str(path), typed, project, config).findings
     )
+
+
+def test_diagnostics_sent_after_edits_are_those_of_the_findings(tmp_path: Path) -> None:
+    """The language server reuses the JSON of diagnostics an edit left in place: after each
+    keystroke what it sends is exactly the encoding of the current findings."""
+    import json
+
+    from migration_lsp.lsp.convert import diagnostic_json
+    from migration_lsp.lsp.server import MigrationServer
+
+    server = MigrationServer()
+    (tmp_path / "flyway.conf").write_text("flyway.locations=filesystem:sql\n")
+    project, path = project_for(tmp_path, "flyway")
+    rng = random.Random(3)
+    text = sql_file(60, "flyway")
+    path.write_text(text)
+    server.session.set_folders([tmp_path])
+    server.session.detect()
+    uri = path.as_uri()
+    moved = 0
+    for version in range(40):
+        text = edit(rng, text)
+        document = server.session.analyse(uri, path, text, version)
+        assert document.analysis.findings
+        sent = json.loads(server.diagnostics_json(document))
+        positions = server.positions(document)
+        assert sent == [diagnostic_json(f, positions) for f in document.analysis.findings]
+        assert document.analysis.trace is not None
+        moved += len(document.analysis.trace.origins)
+    assert moved > 100  # diagnostics moved by edits were sent again from their old JSON

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from migration_lsp.findings import Finding
 from migration_lsp.model import Migration, Operation
@@ -46,6 +46,9 @@ class Trace:
     runs: dict[str, RuleRun]
     rerun: tuple[str, ...] = ()
     """The rules that ran (the others' findings were carried over from the last version)."""
+    origins: dict[int, Finding] = field(default_factory=dict)
+    """The finding of the last version each moved copy (by `id`) was made from: the language
+    server reuses its encoding when it stands at the same place."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +84,13 @@ def run_rules_watched(
     runs: dict[str, RuleRun] = {}
     rerun: list[str] = []
     located: set[int] = set()
+    origins: dict[int, Finding] = {}
     for rule in rules:
         if migration.problems and rule.id != PARSE_ERROR:
             continue
-        kept = (
-            _kept(previous.runs.get(rule.id), edit, context, located) if previous and edit else None
-        )
+        kept = None
+        if previous is not None and edit is not None:
+            kept = _kept(previous.runs.get(rule.id), edit, context, located, origins)
         if kept is not None:
             runs[rule.id] = kept
             findings.extend(kept.findings)
@@ -102,15 +106,20 @@ def run_rules_watched(
         reads = context.reads
         runs[rule.id] = RuleRun(found, None if reads is None else frozenset(reads))
         findings.extend(found)
-    return findings, Trace(migration, key, runs, tuple(rerun)), located
+    return findings, Trace(migration, key, runs, tuple(rerun), origins), located
 
 
 def _kept(
-    run: RuleRun | None, edit: Edit, context: Context, located_ids: set[int]
+    run: RuleRun | None,
+    edit: Edit,
+    context: Context,
+    located_ids: set[int],
+    origins: dict[int, Finding],
 ) -> RuleRun | None:
     """`run`'s findings carried over the edit, when it read nothing the edit changed (no
     operation of the kinds it asked for, no fact whose value `context` now finds different);
-    the `id`s of those whose positions stand are added to `located_ids`."""
+    the `id`s of those whose positions stand are added to `located_ids`, and the moved copies
+    to `origins`."""
     if run is None or run.reads is None:
         return None
     kinds = tuple(kind for kind in run.reads if isinstance(kind, type))
@@ -148,6 +157,7 @@ def _kept(
                 if located and line is not None and finding.start[0] > line:
                     copy.start, copy.end = finding.start, finding.end
                     note(id(copy))
+                    origins[id(copy)] = finding
                 else:
                     copy.start = copy.end = _ORIGIN
                 keep(copy)

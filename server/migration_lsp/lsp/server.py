@@ -30,6 +30,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import RPCMessage, RPCRequest
 
 from migration_lsp import __version__
+from migration_lsp.findings import Finding
 from migration_lsp.lsp import actions, completion, history, hover, navigation
 from migration_lsp.lsp.convert import (
     SOURCE,
@@ -160,8 +161,11 @@ class MigrationServer(LanguageServer):
         self._reported_error: str | None = None
         self._costs: dict[str, float] = {}
         """Seconds the last analysis of each document took (for the debounce)."""
-        self._rendered: dict[str, dict[tuple[object, ...], str]] = {}
-        """Per document: its last diagnostics encoded, by what they say and where."""
+        self._rendered: dict[
+            str, tuple[dict[int, tuple[Finding, object, str]], dict[tuple[object, ...], str]]
+        ] = {}
+        """Per document: its last diagnostics encoded, by finding (`id`, with what it showed)
+        and by what they say and where."""
         self._running: dict[str, tuple[int | None, str, asyncio.Future[Document]]] = {}
         """Per document: the analysis running now (version, text, result): a pull request
         and the lint after an edit share it rather than analyse the same text twice."""
@@ -193,22 +197,41 @@ class MigrationServer(LanguageServer):
 
     def diagnostics_json(self, document: Document) -> EncodedJson:
         """The document's diagnostics as one JSON array, built once per analysis; each
-        diagnostic an edit left as it was (same place, same message) keeps its encoding from
-        the previous version."""
+        diagnostic an edit left as it was keeps its encoding from the previous version: the
+        same finding, or the copy of it an edit moved (`Trace.origins`), found by identity
+        when it says the same at the same place, else by what it says and where."""
         cached = document.rendered
         if cached is None or cached[0] != self.encoding:
             positions = self.positions(document)
-            before = self._rendered.get(document.uri, {})
-            now: dict[tuple[object, ...], str] = {}
+            units = positions.columns_are_units
+            before_ids, before_keys = self._rendered.get(document.uri, ({}, {}))
+            now_ids: dict[int, tuple[Finding, object, str]] = {}
+            now_keys: dict[tuple[object, ...], str] = {}
+            trace = document.analysis.trace
+            origins = trace.origins if trace is not None else {}
             items = []
             for finding in document.analysis.findings:
-                key = (finding.rule, finding.message, finding.severity, finding.start, finding.end)
-                item = now.get(key) or before.get(key)
-                if item is None or not positions.columns_are_units:
+                shown = (finding.severity, finding.start, finding.end)
+                item = None
+                if units:
+                    hit = before_ids.get(id(finding))
+                    source: Finding | None = finding
+                    if hit is None or hit[0] is not finding:
+                        source = origins.get(id(finding))
+                        hit = before_ids.get(id(source)) if source is not None else None
+                    if hit is not None and hit[0] is source and hit[1] == shown:
+                        item = hit[2]
+                    else:
+                        key = (finding.rule, finding.message, *shown)
+                        item = now_keys.get(key) or before_keys.get(key)
+                        if item is None:
+                            item = encode_json(diagnostic_json(finding, positions))
+                        now_keys[key] = item
+                else:
                     item = encode_json(diagnostic_json(finding, positions))
-                now[key] = item
+                now_ids[id(finding)] = (finding, shown, item)
                 items.append(item)
-            self._rendered[document.uri] = now
+            self._rendered[document.uri] = (now_ids, now_keys)
             cached = document.rendered = (self.encoding, encoded_list(items))
         return cached[1]
 
