@@ -38,7 +38,7 @@ from migration_lsp.cache import (
     project_fingerprint,
     project_key,
 )
-from migration_lsp.findings import Finding
+from migration_lsp.findings import UNLOCATED, Finding
 from migration_lsp.history.git import AppliedChange, AppliedIndex
 from migration_lsp.history.graph import History, Node
 from migration_lsp.model import Migration, ParseProblem, Severity
@@ -137,8 +137,8 @@ def analyse_again(
     )
     key = (dialect, config.check_downgrade, config.postgres_version, enabled)
     rules = _applicable(RULES, enabled, dialect)
-    findings, trace, located = run_rules_watched(context, migration, rules, key, previous)
-    return settle(findings, migration, config, enabled, located), trace
+    findings, trace = run_rules_watched(context, migration, rules, key, previous)
+    return settle(findings, migration, config, enabled, only_unlocated=True), trace
 
 
 def run_rules(
@@ -185,10 +185,10 @@ def settle(
     migration: Migration,
     config: Config,
     enabled: frozenset[str],
-    located: set[int] | None = None,
+    only_unlocated: bool = False,
 ) -> list[Finding]:
     """Ignore comments, severity overrides and line/column positions, in position order
-    (`located`: the `id`s of findings whose positions are known already)."""
+    (`only_unlocated`: keep the positions findings carried over an edit hold already)."""
     findings = suppress.apply(
         findings,
         migration,
@@ -200,8 +200,8 @@ def settle(
         for finding in findings:
             finding.severity = overrides.get(finding.rule, finding.severity)
     findings.sort(key=_position_order)
-    if located:
-        locate([f for f in findings if id(f) not in located], migration.lines)
+    if only_unlocated:
+        locate([f for f in findings if f.start is UNLOCATED], migration.lines)
     else:
         locate(findings, migration.lines)
     return findings
@@ -636,15 +636,20 @@ class Workspace:
         from migration_lsp.parse.django import replay_app_state
 
         folder = path.parent
-        names = listing if listing is not None else (p.name for p in folder.glob("*.py"))
-        earlier = sorted(n for n in names if n < path.name and n != "__init__.py")
+        if listing is None:  # `folder.glob("*.py")`'s names, without a `Path` for each
+            try:
+                listing = [n for n in os.listdir(folder) if n.endswith(".py")]
+            except OSError:
+                listing = []
+        earlier = sorted(n for n in listing if n < path.name and n != "__init__.py")
         done, state = self._django_states.get((folder, dialect), ([], None))
         if done != earlier[: len(done)]:
             done, state = [], None
         files = []
         for name in earlier[len(done) :]:
+            child = folder / name
             try:
-                files.append((str(folder / name), (folder / name).read_text(encoding="utf-8")))
+                files.append((str(child), child.read_text(encoding="utf-8")))
             except (OSError, UnicodeDecodeError):
                 continue
         if files or state is None:

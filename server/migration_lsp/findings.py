@@ -47,6 +47,11 @@ class Fix:
     """Files the fix creates next to the edited one."""
 
 
+UNLOCATED = (0, 0)
+"""A finding's `start`/`end` until the engine locates it (compared by identity: a finding
+located at line 0, column 0 holds another tuple)."""
+
+
 @dataclass(slots=True)
 class Finding:
     rule: str
@@ -55,9 +60,9 @@ class Finding:
     severity: Severity
     fix: Fix | None = None
     path: str = ""
-    start: tuple[int, int] = (0, 0)
+    start: tuple[int, int] = UNLOCATED
     """0-based (line, code-point column), filled in by the engine."""
-    end: tuple[int, int] = (0, 0)
+    end: tuple[int, int] = UNLOCATED
     scope: Span | None = None
     """The whole operation the finding is about; ignore comments anywhere on it apply."""
     data: dict[str, Any] = field(default_factory=dict)

@@ -12,11 +12,12 @@ change. The others run again. The result is exactly what a full run reports (tes
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from migration_lsp.findings import Finding
+from migration_lsp.findings import UNLOCATED, Finding
 from migration_lsp.model import Migration, Operation
 from migration_lsp.rules.base import HEADER, Context, Fact, Rule
 from migration_lsp.rules.registry import PARSE_ERROR
@@ -34,6 +35,25 @@ class RuleRun:
     reads: frozenset[type | Fact] | None
     """The kinds of operation and the facts the rule asked for; None: it read more (the
     text, every operation, the history), so any edit may change its findings."""
+    lows: list[int] | None = None
+    """Where each finding's text (its span and scope) starts, when the findings come in
+    that order and carry nothing else that points into the text (a fix, data); None
+    otherwise: such findings are never carried over an edit."""
+    highs: list[int] = field(default_factory=list)
+    """Where each finding's text ends."""
+
+    @classmethod
+    def of(cls, findings: list[Finding], reads: frozenset[type | Fact] | None) -> RuleRun:
+        lows, highs = [], []
+        for finding in findings:
+            if finding.fix is not None or finding.data:
+                return cls(findings, reads)
+            span, scope = finding.span, finding.scope or finding.span
+            lows.append(min(span.start, scope.start))
+            highs.append(max(span.end, scope.end))
+        if lows != sorted(lows):
+            return cls(findings, reads)
+        return cls(findings, reads, lows, highs)
 
 
 @dataclass(slots=True)
@@ -72,7 +92,7 @@ def run_rules_watched(
     rules: Iterable[Rule],
     key: tuple[object, ...],
     previous: Trace | None,
-) -> tuple[list[Finding], Trace, set[int]]:
+) -> tuple[list[Finding], Trace]:
     """The raw findings of `rules` on `context` (a watching one, on `migration`), as
     `engine.run_rules` gives them and in the same order, reusing the findings of `previous`
     where the edit cannot change them; the trace for the next version; and the `id`s of the
@@ -83,14 +103,13 @@ def run_rules_watched(
     findings: list[Finding] = []
     runs: dict[str, RuleRun] = {}
     rerun: list[str] = []
-    located: set[int] = set()
     origins: dict[int, Finding] = {}
     for rule in rules:
         if migration.problems and rule.id != PARSE_ERROR:
             continue
         kept = None
         if previous is not None and edit is not None:
-            kept = _kept(previous.runs.get(rule.id), edit, context, located, origins)
+            kept = _kept(previous.runs.get(rule.id), edit, context, origins)
         if kept is not None:
             runs[rule.id] = kept
             findings.extend(kept.findings)
@@ -104,23 +123,21 @@ def run_rules_watched(
             log.exception("internal error in rule %s on %s", rule.id, migration.path)
             continue
         reads = context.reads
-        runs[rule.id] = RuleRun(found, None if reads is None else frozenset(reads))
+        runs[rule.id] = RuleRun.of(found, None if reads is None else frozenset(reads))
         findings.extend(found)
-    return findings, Trace(migration, key, runs, tuple(rerun), origins), located
+    return findings, Trace(migration, key, runs, tuple(rerun), origins)
 
 
 def _kept(
-    run: RuleRun | None,
-    edit: Edit,
-    context: Context,
-    located_ids: set[int],
-    origins: dict[int, Finding],
+    run: RuleRun | None, edit: Edit, context: Context, origins: dict[int, Finding]
 ) -> RuleRun | None:
     """`run`'s findings carried over the edit, when it read nothing the edit changed (no
-    operation of the kinds it asked for, no fact whose value `context` now finds different);
-    the `id`s of those whose positions stand are added to `located_ids`, and the moved copies
-    to `origins`."""
-    if run is None or run.reads is None:
+    operation of the kinds it asked for, no fact whose value `context` now finds different)
+    and none of them touches the edited text. Those before the edit stay as they are; those
+    after it are copies moved by the edit's length change, keeping their positions when they
+    are on a later line and no line break was typed (`origins` notes what they were made
+    from). The others are left `UNLOCATED`, for the engine to locate."""
+    if run is None or run.reads is None or run.lows is None:
         return None
     kinds = tuple(kind for kind in run.reads if isinstance(kind, type))
     if any(issubclass(kind, kinds) for kind in edit.kinds):
@@ -129,50 +146,39 @@ def _kept(
         if isinstance(fact, Fact) and context.fact(fact.compute) != fact.value:
             return None
     start, old_end, delta, line = edit.start, edit.old_end, edit.delta, edit.line
-    moved: list[Finding] = []
-    known: list[int] = []
-    keep, note = moved.append, known.append
-    for finding in run.findings:
-        span = finding.span
-        scope = finding.scope or span
-        if finding.fix is not None or finding.data:
-            return None  # what a fix or its data says may point into the edit
-        located = (finding.start != _ORIGIN or span.start == 0) and (
-            finding.end != _ORIGIN or span.end == 0
-        )  # not when an ignore comment silenced it: past offset 0 is never line 0, column 0
-        if span.end <= start and scope.end <= start:
-            keep(finding)
-            if located:  # the text before the edit is as it was
-                note(id(finding))
-        elif span.start >= old_end and scope.start >= old_end:
-            if delta:  # a copy moved by `delta` (written out: thousands per keystroke)
-                copy: Finding = _new(Finding)
-                copy.rule, copy.message = finding.rule, finding.message
-                copy.severity = finding.severity
-                copy.span = _span(span.start + delta, span.end + delta)
-                copy.scope = (
-                    None if finding.scope is None else _span(scope.start + delta, scope.end + delta)
-                )
-                copy.fix, copy.path, copy.data = None, finding.path, {}
-                if located and line is not None and finding.start[0] > line:
-                    copy.start, copy.end = finding.start, finding.end
-                    note(id(copy))
-                    origins[id(copy)] = finding
-                else:
-                    copy.start = copy.end = _ORIGIN
-                keep(copy)
-            else:
-                keep(finding)
-                if located and line is not None and finding.start[0] > line:
-                    note(id(finding))
+    findings, lows, highs = run.findings, run.lows, run.highs
+    before = bisect.bisect_left(lows, start)
+    after = bisect.bisect_left(lows, old_end, before)
+    if after > before or (before and max(highs[:before]) > start):
+        return None  # a finding on the edited text, or around it
+    if before == len(findings) or not delta:
+        return RuleRun(findings, run.reads, lows, highs)
+    moved = findings[:before]
+    keep = moved.append
+    for finding in findings[after:]:  # written out: thousands per keystroke
+        copy: Finding = _new(Finding)
+        copy.rule, copy.message = finding.rule, finding.message
+        copy.severity, copy.path = finding.severity, finding.path
+        span, scope = finding.span, finding.scope
+        copy.span = _span(span.start + delta, span.end + delta)
+        copy.scope = None if scope is None else _span(scope.start + delta, scope.end + delta)
+        copy.fix, copy.data = None, {}
+        begin = finding.start
+        if line is not None and begin is not UNLOCATED and begin[0] > line:
+            copy.start, copy.end = begin, finding.end
+            origins[id(copy)] = finding
         else:
-            return None
-    located_ids.update(known)
-    return RuleRun(moved, run.reads)
+            copy.start = copy.end = UNLOCATED
+        keep(copy)
+    return RuleRun(
+        moved,
+        run.reads,
+        lows[:before] + [low + delta for low in lows[after:]],
+        highs[:before] + [high + delta for high in highs[after:]],
+    )
 
 
 _new = object.__new__
-_ORIGIN = (0, 0)
 
 
 def edit_between(old: Migration, new: Migration) -> Edit | None:

@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Generator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlparse
@@ -151,6 +152,23 @@ class MigrationProtocol(LanguageServerProtocol):
             raise
 
 
+@dataclass(slots=True)
+class _Rendered:
+    """A document's last diagnostics: its findings, each one's JSON, and the JSON by what the
+    diagnostic says and where, for the configuration (`generation`) and position encoding
+    they were made with."""
+
+    generation: int
+    encoding: str
+    findings: list[Finding] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
+    keys: dict[tuple[object, ...], str] = field(default_factory=dict)
+
+    def index(self) -> dict[int, int]:
+        """Where each finding (by `id`: they are alive, held here) is in `findings`."""
+        return dict(zip(map(id, self.findings), range(len(self.findings)), strict=True))
+
+
 class MigrationServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("migration-lsp", __version__, protocol_cls=MigrationProtocol)
@@ -161,11 +179,8 @@ class MigrationServer(LanguageServer):
         self._reported_error: str | None = None
         self._costs: dict[str, float] = {}
         """Seconds the last analysis of each document took (for the debounce)."""
-        self._rendered: dict[
-            str, tuple[dict[int, tuple[Finding, object, str]], dict[tuple[object, ...], str]]
-        ] = {}
-        """Per document: its last diagnostics encoded, by finding (`id`, with what it showed)
-        and by what they say and where."""
+        self._rendered: dict[str, _Rendered] = {}
+        """Per document: its last diagnostics encoded."""
         self._running: dict[str, tuple[int | None, str, asyncio.Future[Document]]] = {}
         """Per document: the analysis running now (version, text, result): a pull request
         and the lint after an edit share it rather than analyse the same text twice."""
@@ -196,42 +211,47 @@ class MigrationServer(LanguageServer):
         return [diagnostic(f, positions) for f in document.analysis.findings]
 
     def diagnostics_json(self, document: Document) -> EncodedJson:
-        """The document's diagnostics as one JSON array, built once per analysis; each
-        diagnostic an edit left as it was keeps its encoding from the previous version: the
-        same finding, or the copy of it an edit moved (`Trace.origins`), found by identity
-        when it says the same at the same place, else by what it says and where."""
+        """The document's diagnostics as one JSON array, built once per analysis.
+
+        After an edit, the findings before it are the same objects as last time and those
+        after it copies moved from them without changing place (`Trace.origins`): their JSON
+        is taken over as it was. The others are encoded, or found again by what they say and
+        where (`_Rendered.keys`)."""
         cached = document.rendered
         if cached is None or cached[0] != self.encoding:
             positions = self.positions(document)
             units = positions.columns_are_units
-            before_ids, before_keys = self._rendered.get(document.uri, ({}, {}))
-            now_ids: dict[int, tuple[Finding, object, str]] = {}
-            now_keys: dict[tuple[object, ...], str] = {}
+            findings = document.analysis.findings
+            last = self._rendered.get(document.uri)
+            if last is None or (last.generation, last.encoding) != (
+                document.generation,
+                self.encoding,
+            ):
+                last = _Rendered(document.generation, self.encoding)
             trace = document.analysis.trace
             origins = trace.origins if trace is not None else {}
+            where, old_items = last.index(), last.items
+            keys: dict[tuple[object, ...], str] = {}
             items = []
-            for finding in document.analysis.findings:
-                shown = (finding.severity, finding.start, finding.end)
-                item = None
-                if units:
-                    hit = before_ids.get(id(finding))
-                    source: Finding | None = finding
-                    if hit is None or hit[0] is not finding:
-                        source = origins.get(id(finding))
-                        hit = before_ids.get(id(source)) if source is not None else None
-                    if hit is not None and hit[0] is source and hit[1] == shown:
-                        item = hit[2]
-                    else:
-                        key = (finding.rule, finding.message, *shown)
-                        item = now_keys.get(key) or before_keys.get(key)
-                        if item is None:
-                            item = encode_json(diagnostic_json(finding, positions))
-                        now_keys[key] = item
-                else:
+            for finding in findings:
+                at = where.get(id(finding)) if units else None
+                if at is None and origins:
+                    origin = origins.get(id(finding))
+                    at = where.get(id(origin)) if origin is not None and units else None
+                if at is not None:
+                    items.append(old_items[at])
+                    continue
+                key = (finding.rule, finding.message, finding.severity, finding.start, finding.end)
+                item = keys.get(key) or last.keys.get(key)
+                if item is None or not units:
                     item = encode_json(diagnostic_json(finding, positions))
-                now_ids[id(finding)] = (finding, shown, item)
+                keys[key] = item
                 items.append(item)
-            self._rendered[document.uri] = (now_ids, now_keys)
+            if len(keys) < len(findings) and len(last.keys) <= 2 * len(findings) + 64:
+                keys = {**last.keys, **keys}  # what was encoded before, within bounds
+            self._rendered[document.uri] = _Rendered(
+                document.generation, self.encoding, findings, items, keys
+            )
             cached = document.rendered = (self.encoding, encoded_list(items))
         return cached[1]
 

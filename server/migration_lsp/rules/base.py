@@ -148,6 +148,7 @@ class Context:
         """What the current rule read so far: kinds of operation and facts, or None for
         everything."""
         self._facts: dict[Callable[[Context], object], object] = {}
+        self._units: dict[int, int] | None = None
         self.history = history
         self.applied = applied
         self.dialect = dialect
@@ -275,7 +276,7 @@ class Context:
     def transaction_of(self, op: Operation) -> tuple[Step, int]:
         """Which transaction of its step `op` runs in: Liquibase runs every changeSet in a
         transaction of its own (the changeSet's index); other tools, one per step (-1)."""
-        units: dict[int, int] | None = getattr(self, "_units", None)
+        units = self._units
         if units is None:
             m = self._migration
             units = self._units = (
@@ -283,7 +284,7 @@ class Context:
                 if m.tool == "liquibase"
                 else {}
             )
-        return op.step, units.get(id(op), -1)
+        return op.step, units.get(id(op), -1) if units else -1
 
     def is_new_table(self, table: str | None, op: Operation) -> bool:
         """Created (or renamed into existence) earlier in the same step of this migration:
