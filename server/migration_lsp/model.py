@@ -21,6 +21,8 @@ class Step(enum.Enum):
     UP = "up"
     DOWN = "down"
 
+    __hash__ = object.__hash__  # members are singletons; Enum's hashes the name in Python
+
 
 class Severity(enum.IntEnum):
     """Finding severities, ordered so that `>=` compares seriousness."""

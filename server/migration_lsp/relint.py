@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from migration_lsp.findings import UNLOCATED, Finding
-from migration_lsp.model import Migration, Operation
+from migration_lsp.model import Migration
 from migration_lsp.rules.base import HEADER, Context, Fact, Rule
 from migration_lsp.rules.registry import PARSE_ERROR
 from migration_lsp.text import common_prefix, common_suffix
@@ -199,16 +199,30 @@ def edit_between(old: Migration, new: Migration) -> Edit | None:
     sources_a, sources_b = old.sources, new.sources
     limit = min(len(ops_a), len(ops_b))
     head = 0
-    while head < limit:
+    while head < limit:  # the same statement text at the same place, run the same way
         x, y = ops_a[head], ops_b[head]
-        if x.span.end > start or not _same(x, y, sources_a[head], sources_b[head], 0):
+        if (
+            x.span.end > start
+            or type(x) is not type(y)
+            or y.span.start != x.span.start
+            or x.in_transaction is not y.in_transaction
+            or x.step is not y.step
+            or not (sources_a[head] is sources_b[head] or sources_a[head] == sources_b[head])
+        ):
             break
         head += 1
     tail = 0
-    while tail < limit - head:
+    while tail < limit - head:  # the same, moved by the edit
         at = -1 - tail
         x, y = ops_a[at], ops_b[at]
-        if x.span.start < old_end or not _same(x, y, sources_a[at], sources_b[at], delta):
+        if (
+            x.span.start < old_end
+            or type(x) is not type(y)
+            or y.span.start != x.span.start + delta
+            or x.in_transaction is not y.in_transaction
+            or x.step is not y.step
+            or not (sources_a[at] is sources_b[at] or sources_a[at] == sources_b[at])
+        ):
             break
         tail += 1
     changed = ops_a[head : len(ops_a) - tail] + ops_b[head : len(ops_b) - tail]
@@ -222,14 +236,3 @@ def _breaks(text: str, start: int, end: int) -> bool:
     """Whether `text[start:end]` holds a line break, or one ends or starts right there (a
     CR and LF parted or joined by the edit)."""
     return any(c in "\r\n" for c in text[max(0, start - 1) : end + 1])
-
-
-def _same(x: Operation, y: Operation, source_x: str, source_y: str, delta: int) -> bool:
-    """The same statement text at the same place (moved by `delta`), run the same way."""
-    return (
-        type(x) is type(y)
-        and y.span.start == x.span.start + delta
-        and x.in_transaction is y.in_transaction
-        and x.step is y.step
-        and (source_x is source_y or source_x == source_y)
-    )

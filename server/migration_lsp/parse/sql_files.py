@@ -137,11 +137,18 @@ def _add(migration: Migration, result: SqlResult) -> None:
     migration.operations.extend(result.operations)
     migration.problems.extend(result.problems)
     sources = migration.sources
+    if sources is None:
+        return
+    add, extend = sources.append, sources.extend
     for statement in result.statements:
-        if sources is None or statement.segment is None:
+        segment, count = statement.segment, len(statement.operations)
+        if segment is None:
             migration.sources = None
-            break
-        sources.extend(statement.segment.text for _ in statement.operations)
+            return
+        if count == 1:
+            add(segment.text)
+        elif count:
+            extend([segment.text] * count)
 
 
 def _flyway_mode(

@@ -61,15 +61,21 @@ class Segment:
         delta = base - self.base
         if delta == 0:
             return self
+        span, shifters = self.span, _SHIFTERS
         return Segment(
             self.text,
             base,
-            _shift_span(self.span, delta) if self.span is not None else None,
-            [shift_operation(op, delta) for op in self.operations],
+            _span(span.start + delta, span.end + delta) if span is not None else None,
+            [
+                (shifters.get(type(op)) or _compiled(type(op), moving=True))(op, delta)
+                for op in self.operations
+            ],
             [
                 ParseProblem(span=_shift_span(p.span, delta), message=p.message)
                 for p in self.problems
-            ],
+            ]
+            if self.problems
+            else [],
             self.open_ended,
         )
 
