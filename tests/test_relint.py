@@ -185,7 +185,7 @@ def test_diagnostics_sent_after_edits_are_those_of_the_findings(tmp_path: Path) 
 
     server = MigrationServer()
     (tmp_path / "flyway.conf").write_text("flyway.locations=filesystem:sql\n")
-    project, path = project_for(tmp_path, "flyway")
+    _, path = project_for(tmp_path, "flyway")
     rng = random.Random(3)
     text = sql_file(60, "flyway")
     path.write_text(text)

@@ -922,10 +922,20 @@ class _LocalContext(Context):
 
 
 def _analyse_unit(project: Project, tasks: list[_Task], listing: list[str] | None) -> list[Entry]:
-    """Worker side: parse and run the local rules on each file of a unit, in order."""
+    """Worker side: parse and run the local rules on each file of a unit, in order.
+
+    In a worker process nothing is parsed twice: the SQL parser's memory of recent texts
+    (for re-parsing an edited one) is dropped before each file instead of searched."""
+    from migration_lsp.parse import SQL_TOOLS
+
+    forget: Callable[[], None] | None = None
+    if _WORKER[0] and project.tool in SQL_TOOLS:
+        from migration_lsp.parse.sql_incremental import forget
     replay = Workspace()
     out = []
     for name, text, problem, config, bom in tasks:
+        if forget is not None:
+            forget()
         settings = None
         if project.tool == "django" and problem is None:
             dialect = config.dialect or project.dialect
@@ -1062,6 +1072,7 @@ def _run_units(units: list[_Unit], workers: int) -> Iterator[tuple[int, list[Ent
     token = id(units)
     if fork:
         _SHARED[token] = units
+        _preload({project.tool for project, _, _ in units})
     try:
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             if fork:  # the workers are forked at the first submit: they hold the units
@@ -1081,12 +1092,36 @@ def _run_units(units: list[_Unit], workers: int) -> Iterator[tuple[int, list[Ent
         _SHARED.pop(token, None)
 
 
+def _preload(tools: set[str]) -> None:
+    """Import the parsers of `tools` before the workers are forked: they inherit them instead
+    of each importing them (sqlglot and the parsers take about 0.15 s of CPU apiece)."""
+    import importlib
+
+    from migration_lsp.parse import SQL_TOOLS, TOOL_PARSERS
+
+    modules: set[str] = set()
+    for tool in tools:
+        if tool in TOOL_PARSERS:
+            modules.add(TOOL_PARSERS[tool].partition(":")[0])
+        elif tool in ("alembic", "django"):
+            modules.add(f"migration_lsp.parse.{tool}")
+        elif tool in SQL_TOOLS:
+            modules.add("migration_lsp.parse.sql_files")
+    for module in sorted(modules):
+        importlib.import_module(module)
+
+
 _SHARED: dict[int, list[_Unit]] = {}
 """The units of each running pool, inherited by its forked workers: a worker is sent an
 index, not the texts and configuration of its files."""
 
 
+_WORKER = [False]
+"""True in a forked worker process (set by `_analyse_shared`)."""
+
+
 def _analyse_shared(token: int, index: int) -> list[Entry]:
+    _WORKER[0] = True
     return _analyse_unit(*_SHARED[token][index])
 
 

@@ -247,11 +247,15 @@ class _StepReader:
             ops = self.directive(call, method, batches[receiver])
         else:
             return
+        keyword_span = None  # found once a directive's operation lacks it
         for op in ops:
             op.in_transaction = in_tx
             op.step = self.step
             op.origin = f"{receiver}.{method}"
-            op.spans.setdefault("keyword", self.source.span(call.func))
+            if "keyword" not in op.spans:
+                if keyword_span is None:
+                    keyword_span = self.source.span(call.func)
+                op.spans["keyword"] = keyword_span
             if isinstance(op, DataChange) and self.loop is not None:
                 self.per_row(op, call)
             self.migration.operations.append(op)

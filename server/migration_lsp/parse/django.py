@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeAlias
 
 from migration_lsp.model import (
     AddColumn,
@@ -58,6 +61,7 @@ from migration_lsp.model import (
 from migration_lsp.parse.pyloops import Loop, Names, bound_names, iterates_rows, loop_header
 from migration_lsp.parse.python import PythonSource, argument, call_name, keyword, literal, string
 from migration_lsp.parse.sql import VOLATILE_FUNCTIONS
+from migration_lsp.parse.sql_incremental import shift_operation
 from migration_lsp.text import Span
 
 # --------------------------------------------------------------------------- model state
@@ -124,7 +128,7 @@ def parse_django(
         source,
         app_label=app_label,
         dialect=dialect,
-        state=_coerce_state(settings.get("django_state"), dialect),
+        state=_coerce_state(settings.get("django_state"), dialect, share=True),
         auth_user_model=str(settings.get("auth_user_model") or "auth.User"),
         atomic=atomic,
         emit_code=True,
@@ -137,6 +141,12 @@ def parse_django(
         elements = operations.elts if isinstance(operations, ast.List | ast.Tuple) else None
         migration.up = StepBody(span=name_span, body=source.span(operations), empty=elements == [])
         reader.read(elements or [])
+        if elements is not None:
+            _remember_after(
+                settings.get("django_state"),
+                _replay_key(text, dialect, settings, path),
+                reader.state,
+            )
     migration.operations = reader.ops
     migration.problems.extend(reader.problems)
     return migration
@@ -155,9 +165,19 @@ def replay_app_state(
     and RunPython SQL is not parsed); files that do not parse are skipped.
     """
     settings = settings or {}
-    state = _coerce_state(settings.get("django_state"), dialect)
+    seed = settings.get("django_state")
+    state: DjangoState | None = None
+    after: DjangoState | None = None
     ordered = sorted(files, key=lambda item: (_file_name(item[0]), item[0]))
     for path, text in ordered:
+        if state is None:
+            after = _parsed_after(seed, _replay_key(text, dialect, settings, path))
+            if after is not None:  # `parse_django` just read this file from the same state
+                state = after
+                continue
+            state = _coerce_state(seed, dialect, share=True)
+        elif state is after:  # the remembered state stays as it is: replay onto a copy
+            state = _coerce_state(state, dialect, share=True)
         source = PythonSource(text)
         if source.tree is None:
             continue
@@ -179,11 +199,55 @@ def replay_app_state(
         )
         reader.read(operations.elts)
         state = reader.state
-    return state
+    return state if state is not None else _coerce_state(seed, dialect)
 
 
+_ReplayKey: TypeAlias = tuple[str, str | None, str, str]
+_AFTER_KEPT = 4
+_after: list[tuple[Any, _ReplayKey, DjangoState]] = []
+"""(seed state, `_replay_key`, state after the file) of the last files `parse_django` read."""
+_after_lock = threading.Lock()
+
+
+def _replay_key(
+    text: str, dialect: str | None, settings: Mapping[str, Any], path: str
+) -> _ReplayKey:
+    """Everything besides the seed state that the state after reading a file depends on."""
+    app_label = str(settings.get("app_label") or app_label_from_path(path) or "")
+    return (text, dialect, app_label, str(settings.get("auth_user_model") or "auth.User"))
+
+
+def _seed(value: Any) -> Any:
+    """The seed as `_coerce_state` sees it: anything that gives an empty state is None."""
+    return value if isinstance(value, Mapping) and value else None
+
+
+def _remember_after(seed: Any, key: _ReplayKey, state: DjangoState) -> None:
+    """Files are checked in order, each seeded with the state after the ones before, so the
+    next file's `replay_app_state` replays the file just parsed: the parser's own state after
+    it (the same operations read the same way; RunSQL/RunPython change no state) is kept
+    for that replay instead of reading the file a second time. Nothing changes a state once
+    read: a `_Reader` copies each model of its seed before it changes it."""
+    with _after_lock:
+        _after.append((_seed(seed), key, state))
+        del _after[:-_AFTER_KEPT]
+
+
+def _parsed_after(seed: Any, key: _ReplayKey) -> DjangoState | None:
+    """The state `_remember_after` kept for this file and seed, if any."""
+    seed = _seed(seed)
+    with _after_lock:
+        for kept, kept_key, after in reversed(_after):
+            if kept is seed and kept_key == key:
+                found: DjangoState = after
+                return found
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
 def app_label_from_path(path: str) -> str | None:
-    """`shop/migrations/0002_x.py` → `shop` (the folder above the last `migrations/`)."""
+    """`shop/migrations/0002_x.py` → `shop` (the folder above the last `migrations/`). Kept
+    per path: the parse and the state replay of each file ask."""
     parts = PurePosixPath(path.replace("\\", "/")).parts[:-1]
     for index in range(len(parts) - 1, 0, -1):
         if parts[index] == "migrations":
@@ -239,7 +303,26 @@ def _migration_class(tree: ast.Module) -> tuple[ast.ClassDef, dict[str, ast.expr
     return None
 
 
-def _coerce_state(value: Any, dialect: str | None) -> DjangoState:
+_HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case)
+"""The nodes statements live in (besides the module)."""
+
+
+def _imports_in(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The import statements in `ast.walk`'s order (breadth first: a later import of a name
+    wins), visiting statements only: walking every expression of the operations list cost
+    more than reading them."""
+    queue: deque[ast.AST] = deque([tree])
+    while queue:
+        node = queue.popleft()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+            continue
+        queue.extend(c for c in ast.iter_child_nodes(node) if isinstance(c, _HOLDERS))
+
+
+def _coerce_state(value: Any, dialect: str | None, *, share: bool = False) -> DjangoState:
+    """A state of our own from a `settings["django_state"]` value. `share`: its models are
+    the value's own, for a `_Reader` (it copies a model before it changes it)."""
     state: DjangoState = {}
     if not isinstance(value, Mapping):
         return state
@@ -252,7 +335,7 @@ def _coerce_state(value: Any, dialect: str | None) -> DjangoState:
             continue
         name = name.lower()
         if isinstance(model, ModelState):
-            state[(app, name)] = model.copy()
+            state[(app, name)] = model if share else model.copy()
         elif isinstance(model, Mapping):
             fields = {str(k): c for k, c in model.items() if isinstance(c, Column)}
             state[(app, name)] = ModelState(table=table_name(app, name, dialect), fields=fields)
@@ -260,7 +343,10 @@ def _coerce_state(value: Any, dialect: str | None) -> DjangoState:
 
 
 def _stored(column: Column) -> Column:
-    return dataclasses.replace(column, span=None)
+    """The column as the state keeps it (without a span): `dataclasses.replace`, written out."""
+    stored: Column = shift_operation(column, 0)
+    stored.span = None
+    return stored
 
 
 def _strings(value: Any) -> list[str]:
@@ -533,6 +619,36 @@ _OPERATIONS = frozenset(
 _Handler = Callable[[ast.Call, Span], list[Operation]]
 
 
+_HANDLERS: dict[str, str] = {
+    "CreateModel": "create_model",
+    "DeleteModel": "delete_model",
+    "RenameModel": "rename_model",
+    "AlterModelTable": "alter_model_table",
+    "AlterModelOptions": "alter_model_options",
+    "AddField": "add_field",
+    "RemoveField": "remove_field",
+    "AlterField": "alter_field",
+    "RenameField": "rename_field",
+    "AddIndex": "add_index",
+    "AddIndexConcurrently": "add_index",
+    "RemoveIndex": "remove_index",
+    "RemoveIndexConcurrently": "remove_index",
+    "AddConstraint": "add_constraint",
+    "AddConstraintNotValid": "add_constraint",
+    "ValidateConstraint": "validate_constraint",
+    "RemoveConstraint": "remove_constraint",
+    "AlterUniqueTogether": "alter_together",
+    "AlterIndexTogether": "alter_together",
+    "AlterOrderWithRespectTo": "alter_order_with_respect_to",
+    "RunPython": "run_python",
+    "RunSQL": "run_sql",
+    "SeparateDatabaseAndState": "separate_database_and_state",
+}
+"""Operation name → the `_Reader` method that reads it (looked up on use: a table of bound
+methods in the reader would make each reader a reference cycle, kept with its file's tree
+until the garbage collector finds it)."""
+
+
 class _Reader:
     """Turns the operations list of one file into model operations, updating `state`."""
 
@@ -551,6 +667,9 @@ class _Reader:
         self.app = app_label
         self.dialect = dialect
         self.state = state
+        self._owned: set[int] = set()
+        """The models this reader made: any other model of `state` is shared with other states
+        and copied before a change (a file changes a few models of an app with hundreds)."""
         self.auth_user_model = auth_user_model
         self.atomic = atomic
         self.ddl_tx = atomic and _can_rollback_ddl(dialect)
@@ -564,37 +683,12 @@ class _Reader:
         self.functions: dict[str, ast.FunctionDef] = {}
         """Module-level functions: the code of `RunPython`."""
         self._scan_module()
-        self.handlers: dict[str, _Handler] = {
-            "CreateModel": self.create_model,
-            "DeleteModel": self.delete_model,
-            "RenameModel": self.rename_model,
-            "AlterModelTable": self.alter_model_table,
-            "AlterModelOptions": self.alter_model_options,
-            "AddField": self.add_field,
-            "RemoveField": self.remove_field,
-            "AlterField": self.alter_field,
-            "RenameField": self.rename_field,
-            "AddIndex": self.add_index,
-            "AddIndexConcurrently": self.add_index,
-            "RemoveIndex": self.remove_index,
-            "RemoveIndexConcurrently": self.remove_index,
-            "AddConstraint": self.add_constraint,
-            "AddConstraintNotValid": self.add_constraint,
-            "ValidateConstraint": self.validate_constraint,
-            "RemoveConstraint": self.remove_constraint,
-            "AlterUniqueTogether": self.alter_together,
-            "AlterIndexTogether": self.alter_together,
-            "AlterOrderWithRespectTo": self.alter_order_with_respect_to,
-            "RunPython": self.run_python,
-            "RunSQL": self.run_sql,
-            "SeparateDatabaseAndState": self.separate_database_and_state,
-        }
 
     def _scan_module(self) -> None:
         tree = self.source.tree
         if tree is None:
             return
-        for node in ast.walk(tree):
+        for node in _imports_in(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -643,7 +737,8 @@ class _Reader:
             return
         span = self.source.span(call)
         operation_span = self.source.span(call.func)
-        for op in self.handlers[name](call, span):
+        handler: _Handler = getattr(self, _HANDLERS[name])
+        for op in handler(call, span):
             if not op.origin:
                 op.origin = f"migrations.{name}"
                 op.step = Step.UP
@@ -667,12 +762,17 @@ class _Reader:
     def model(
         self, node: ast.expr | None, *, create: bool = False
     ) -> tuple[tuple[str, str], str, ModelState | None]:
-        """Key, table and state of a model; `create` starts a state for an unknown model."""
+        """Key, table and state of a model (ours to change); `create` starts a state for an
+        unknown model."""
         name = string(node) or ""
         key = (self.app, name.lower())
         state = self.state.get(key)
+        if state is not None and id(state) not in self._owned:
+            state = self.state[key] = state.copy()
+            self._owned.add(id(state))
         if state is None and create and name:
             state = self.state[key] = ModelState(table=table_name(self.app, name, self.dialect))
+            self._owned.add(id(state))
         table = state.table if state is not None else table_name(self.app, name, self.dialect)
         return key, table, state
 
@@ -860,6 +960,7 @@ class _Reader:
             and literal(options.get("proxy")) is not True,
         )
         self.state[key] = model
+        self._owned.add(id(model))
         columns: list[Column] = []
         extra: list[Operation] = []
         fields_node = argument(call, 1, "fields")

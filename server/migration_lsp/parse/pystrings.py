@@ -7,6 +7,8 @@ placeholder (the name itself for `{name}`), so the SQL around it can still be ch
 
 from __future__ import annotations
 
+import re
+
 _SIMPLE_ESCAPES = {
     "\\": "\\",
     "'": "'",
@@ -22,6 +24,13 @@ _SIMPLE_ESCAPES = {
 
 
 PLACEHOLDER = "_param_"
+
+_SPECIAL = {
+    (quote, fstring): re.compile("[" + re.escape(quote + "\\" + ("{}" if fstring else "")) + "]")
+    for quote in "'\""
+    for fstring in (False, True)
+}
+"""Per quote character and f-string or not: the characters `_decode` reads one by one."""
 
 
 def literal_positions(source: str, start: int, end: int) -> tuple[str, list[int]] | None:
@@ -82,7 +91,15 @@ def _decode(
     positions: list[int],
 ) -> int:
     """Append one literal's characters; return the offset after its closing quote, or -1."""
+    special = _SPECIAL[quote[0], fstring]
     while i < end:
+        found = special.search(source, i, end)
+        plain = found.start() if found is not None else end
+        if plain > i:  # a run of characters that stand for themselves: taken at once
+            value.extend(source[i:plain])
+            positions.extend(range(i, plain))
+            i = plain
+            continue
         if source.startswith(quote, i):
             return i + len(quote)
         ch = source[i]

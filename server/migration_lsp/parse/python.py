@@ -18,11 +18,14 @@ from migration_lsp.model import Import, Operation, ParseProblem, Step
 from migration_lsp.parse.host_sql import sql_operations
 from migration_lsp.parse.pystrings import literal_positions
 from migration_lsp.parse.python_incremental import reparse
-from migration_lsp.parse.sql import TransactionMode
+from migration_lsp.parse.sql import TransactionMode, new_span
 from migration_lsp.parse.sql_incremental import common_prefix, common_suffix
 from migration_lsp.text import LineIndex, Span
 
 _TEXT_CLAUSE_METHODS = frozenset({"bindparams", "columns", "execution_options"})
+
+_FAR = 1 << 62
+"""A column past the end of any line: `LineIndex.offset` clamps it to the line's end."""
 
 UNKNOWN: Any = object()
 """Returned by `literal()` for values only known at run time."""
@@ -87,6 +90,8 @@ class PythonSource:
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = LineIndex(text)
+        self._starts: list[int] | None = None
+        self._ends: list[int] = []
         self.tree: ast.Module | None = None
         self.problem: ParseProblem | None = None
         try:
@@ -113,11 +118,50 @@ class PythonSource:
                 end = self.lines.offset(line, len(text))
         return ParseProblem(span=Span(start, end), message=f"Python syntax error: {error.msg}")
 
+    def _line_bounds(self) -> list[int]:
+        """Where each line starts, with `_ends` where its text ends, for an ASCII text (byte
+        columns are then code points); empty for any other text."""
+        lines, text = self.lines, self.text
+        self._starts = []
+        if not text.isascii():
+            return self._starts
+        if "\r" in text:
+            count = lines.line_count
+            self._starts = [lines.line_start(i) for i in range(count)]
+            self._ends = [lines.offset(i, _FAR) for i in range(count)]
+            return self._starts
+        # "\n" the only line break: `LineIndex`'s starts, each line ending before the next
+        starts = [0]
+        find = text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        self._starts = starts
+        self._ends = [start - 1 for start in starts[1:]]
+        self._ends.append(len(text))
+        return starts
+
     def span(self, node: ast.AST) -> Span:
-        start = self.lines.offset_from_utf8(node.lineno - 1, node.col_offset)  # type: ignore[attr-defined]
-        end_line = getattr(node, "end_lineno", None) or node.lineno  # type: ignore[attr-defined]
+        starts = self._starts if self._starts is not None else self._line_bounds()
+        line = node.lineno - 1  # type: ignore[attr-defined]
+        end_line = (getattr(node, "end_lineno", None) or node.lineno) - 1  # type: ignore[attr-defined]
         end_col = getattr(node, "end_col_offset", None)
-        end = start if end_col is None else self.lines.offset_from_utf8(end_line - 1, end_col)
+        if 0 <= line < len(starts) and 0 <= end_line < len(starts):
+            # `LineIndex.offset_from_utf8` of both ends, looked up: a reader asks thousands
+            ends = self._ends
+            col = node.col_offset  # type: ignore[attr-defined]
+            start = starts[line] + col if col > 0 else starts[line]
+            if start > ends[line]:
+                start = ends[line]
+            end = start
+            if end_col is not None:
+                end = starts[end_line] + end_col if end_col > 0 else starts[end_line]
+                if end > ends[end_line]:
+                    end = ends[end_line]
+            return new_span(start, end)
+        start = self.lines.offset_from_utf8(line, node.col_offset)  # type: ignore[attr-defined]
+        end = start if end_col is None else self.lines.offset_from_utf8(end_line, end_col)
         return Span(start, end)
 
     def name_span(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> Span:
@@ -238,12 +282,26 @@ def argument(call: ast.Call, index: int, name: str) -> ast.expr | None:
     return keyword(call, name)
 
 
+_LITERAL_NODES = (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Call, ast.UnaryOp, ast.BinOp)
+"""The nodes `ast.literal_eval` reads besides constants (a call only as `set()`)."""
+
+
 def literal(node: ast.expr | None) -> Any:
     """The Python value of a literal expression, or `UNKNOWN`."""
     if node is None:
         return UNKNOWN
     if isinstance(node, ast.Constant):  # the common case, without literal_eval's checks
         return node.value
+    if not isinstance(node, _LITERAL_NODES) or (
+        isinstance(node, ast.Call)
+        and not (isinstance(node.func, ast.Name) and node.func.id == "set")
+    ):  # what literal_eval rejects at once (each call also leaves closures for the collector)
+        return UNKNOWN
+    if isinstance(node, ast.List | ast.Tuple) and all(
+        isinstance(item, ast.Constant) for item in node.elts
+    ):  # a list of names or columns, as literal_eval reads it
+        values = [item.value for item in node.elts]  # type: ignore[attr-defined]
+        return values if isinstance(node, ast.List) else tuple(values)
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -301,11 +359,23 @@ def is_empty_body(body: list[ast.stmt]) -> bool:
     return True
 
 
+_COMPOUND = tuple(
+    kind
+    for kind in vars(ast).values()
+    if isinstance(kind, type)
+    and issubclass(kind, ast.stmt)
+    and {"body", "orelse", "finalbody", "handlers", "cases"} & set(kind._fields)
+)
+"""Statements that hold others (`def`, `if`, `try`, `match`, ...)."""
+
+
 def statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """Every statement, nested ones included, without visiting expressions (imports live in
     statements; walking every expression node costs several times more on big files)."""
     for stmt in body:
         yield stmt
+        if not isinstance(stmt, _COMPOUND):
+            continue
         for name in ("body", "orelse", "finalbody"):
             inner = getattr(stmt, name, None)
             if isinstance(inner, list):

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,7 +21,9 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.parser import Parser
 from sqlglot.tokenizer_core import Token, TokenType
+from sqlglot.tokens import Tokenizer
 
 from migration_lsp.model import (
     AddColumn,
@@ -77,9 +81,100 @@ def type_sql(node: exp.Expression, dialect: Dialect) -> str:
         key = (type(dialect), node.this, bool(node.args.get("nested")))
         found = _PLAIN_TYPES.get(key)
         if found is None:
-            found = _PLAIN_TYPES[key] = node.sql(dialect=dialect).lower()
+            found = _PLAIN_TYPES[key] = sql_text(node, dialect).lower()
         return found
-    return node.sql(dialect=dialect).lower()
+    return generated(node, dialect).lower()
+
+
+_new = object.__new__
+_set_start = vars(Span)["start"].__set__  # the slots' own setters (Span is frozen)
+_set_end = vars(Span)["end"].__set__
+
+
+def new_span(start: int, end: int) -> Span:
+    """`Span(start, end)` without the frozen dataclass's `__init__` (parsers make thousands)."""
+    span = _new(Span)
+    _set_start(span, start)
+    _set_end(span, end)
+    return span
+
+
+_GENERATED: dict[tuple[type, tuple[Any, ...]], str] = {}
+_GENERATED_KEPT = 8192
+_POSITION_META = frozenset({"line", "col", "start", "end"})
+"""Where the parser found a node: no generator reads it."""
+_ATOMS = frozenset({str, bool, int, float, type(None)})
+
+
+def sql_text(node: exp.Expr, dialect: Dialect) -> str:
+    """`node.sql(dialect=dialect)`: written from a copy, as `sql()` does, the copy then
+    unlinked (see `_release`)."""
+    copy = node.copy()
+    try:
+        return copy.sql(dialect=dialect, copy=False)
+    finally:
+        _release([copy])
+
+
+def generated(node: exp.Expr, dialect: Dialect) -> str:
+    """`node.sql(dialect=dialect)`, kept per tree shape (`_shape`): generating copies the tree
+    first (with every node's positions), then writes it, about as long as parsing it; a
+    project writes the same column types and defaults again and again."""
+    shape = _shape(node)
+    if shape is None:
+        return sql_text(node, dialect)
+    key = (type(dialect), shape)
+    found = _GENERATED.get(key)
+    if found is None:
+        if len(_GENERATED) >= _GENERATED_KEPT:
+            _GENERATED.clear()
+        found = _GENERATED[key] = sql_text(node, dialect)
+    return found
+
+
+def _shape(node: exp.Expr) -> tuple[Any, ...] | None:
+    """Everything of a tree the generator reads (`sql()` writes a detached copy, so its
+    text depends on the tree alone): each node's class, arguments, comments and meta, all
+    but its positions. None for a tree holding something else (a type annotation, an argument
+    value that is not a plain one)."""
+    if node._type is not None:
+        return None
+    parts: list[Any] = [type(node)]
+    if node.comments:
+        parts.append(("#", *node.comments))
+    meta = node._meta
+    if meta:
+        extra = tuple((k, v) for k, v in meta.items() if k not in _POSITION_META)
+        if extra:
+            if any(type(v) not in _ATOMS for _, v in extra):
+                return None
+            parts.append(("@", *extra))
+    for key, value in node.args.items():
+        parts.append(key)
+        kind = type(value)
+        if kind in _ATOMS or isinstance(value, Enum):
+            parts.append((kind, value))
+        elif isinstance(value, exp.Expr):
+            inner = _shape(value)
+            if inner is None:
+                return None
+            parts.append(inner)
+        elif kind is list:
+            items: list[Any] = ["["]
+            for item in value:
+                if isinstance(item, exp.Expr):
+                    inner = _shape(item)
+                    if inner is None:
+                        return None
+                    items.append(inner)
+                elif type(item) in _ATOMS:
+                    items.append((type(item), item))
+                else:
+                    return None
+            parts.append(tuple(items))
+        else:
+            return None
+    return tuple(parts)
 
 
 SQLGLOT_DIALECTS = {
@@ -115,6 +210,33 @@ holds more than one statement (a multi-statement simple query in PostgreSQL)."""
 @cache
 def _dialect(name: str | None) -> Dialect:
     return Dialect.get_or_raise(SQLGLOT_DIALECTS.get(name or "postgresql", "postgres"))
+
+
+_PER_THREAD = threading.local()
+
+
+def _tokenizer(dialect: Dialect) -> Tokenizer:
+    """The dialect's tokenizer for this thread, made once: `tokenize` starts afresh each
+    time, and making one costs as much as tokenizing a short SQL string from Python code."""
+    made: dict[int, tuple[Dialect, Tokenizer]] | None = getattr(_PER_THREAD, "made", None)
+    if made is None:
+        made = _PER_THREAD.made = {}
+    found = made.get(id(dialect))  # by identity: a dialect's own hash is computed in Python
+    if found is None or found[0] is not dialect:
+        found = made[id(dialect)] = (dialect, dialect.tokenizer_class(dialect=dialect))
+    return found[1]
+
+
+def _parser(dialect: Dialect) -> Parser:
+    """The dialect's parser for this thread, made once, as `_tokenizer` (`parse` resets all
+    its state first; a statement's parse never starts another)."""
+    made: dict[int, tuple[Dialect, Parser]] | None = getattr(_PER_THREAD, "parsers", None)
+    if made is None:
+        made = _PER_THREAD.parsers = {}
+    found = made.get(id(dialect))
+    if found is None or found[0] is not dialect:
+        found = made[id(dialect)] = (dialect, dialect.parser())
+    return found[1]
 
 
 @dataclass(slots=True)
@@ -241,6 +363,17 @@ def _mark(statement: Statement, flags: list[bool]) -> None:
     statement.segment.operations = marked  # the next parse reuses the marked copies
 
 
+def _release(trees: list[Any]) -> None:
+    """Unlink parsed trees read to the end: each node points at its parent, so a tree is a
+    reference cycle that only the garbage collector frees, after walking it (and all that is
+    young with it) once more; without the back links it goes as soon as it is dropped. The
+    operations keep nothing of it."""
+    for tree in trees:
+        if isinstance(tree, exp.Expr):
+            for node in tree.walk():
+                node.parent = None
+
+
 def _split(tokens: list[Token]) -> list[list[Token]]:
     chunks: list[list[Token]] = []
     current: list[Token] = []
@@ -266,13 +399,24 @@ class _Builder:
         self.dialect = dialect
         self.positions = positions
         self.step = step
+        self._base: int | None = None
+        """With `positions` a range of consecutive offsets (a whole file's block): its first."""
+        self._last = 0
+        if isinstance(positions, range) and positions.step == 1:
+            self._base, self._last = positions.start, len(positions) - 1
 
     # ------------------------------------------------------------------ positions
 
     def span(self, start: int, end_inclusive: int) -> Span:
         end = end_inclusive + 1
+        base = self._base
+        if base is not None and start >= 0 and end >= 0:  # positions[i], without the range
+            last = self._last
+            return new_span(
+                base + (start if start < last else last), base + (end if end < last else last)
+            )
         if self.positions is None:
-            return Span(start, end)
+            return new_span(start, end)
         last = len(self.positions) - 1
         return Span(self.positions[min(start, last)], self.positions[min(end, last)])
 
@@ -283,19 +427,19 @@ class _Builder:
         """Span of an identifier-like node from sqlglot's `meta` (start/end are inclusive)."""
         if node is None:
             return None
-        target = node
-        if not node.meta.get("start") and isinstance(node, exp.Expression):
-            ident = node.find(exp.Identifier)
-            target = ident if ident is not None else node
-        meta = target.meta
-        if "start" in meta and "end" in meta:
+        meta = node._meta  # not `meta`, which gives each node without one a new dict
+        if not meta or not meta.get("start"):
+            ident = node if isinstance(node, exp.Identifier) else node.find(exp.Identifier)
+            if ident is not None:
+                meta = ident._meta
+        if meta and "start" in meta and "end" in meta:
             return self.span(int(meta["start"]), int(meta["end"]))
         return None
 
     # ------------------------------------------------------------------ statements
 
     def tokenize(self, result: SqlResult) -> list[Token]:
-        tokenizer = self.dialect.tokenizer_class(dialect=self.dialect)
+        tokenizer = _tokenizer(self.dialect)
         try:
             return list(tokenizer.tokenize(self.text))
         except TokenError:
@@ -331,7 +475,7 @@ class _Builder:
                 statement.operations = [self.other(tokens, statement.span)]
             return statement
         try:
-            parsed = self.dialect.parser().parse(tokens, self.text)
+            parsed = _parser(self.dialect).parse(tokens, self.text)
         except ParseError as error:
             result.problems.append(self._parse_problem(error, tokens))
             return statement
@@ -341,12 +485,12 @@ class _Builder:
             )
             return statement
         expression = next((e for e in parsed if e is not None), None)
-        if not isinstance(expression, exp.Expression):
-            return statement
-        try:
-            statement.operations = self.operations(expression, tokens, statement.span)
-        except Exception:  # a malformed tree must not take the file down
-            statement.operations = [self.other(tokens, statement.span)]
+        if isinstance(expression, exp.Expression):
+            try:
+                statement.operations = self.operations(expression, tokens, statement.span)
+            except Exception:  # a malformed tree must not take the file down
+                statement.operations = [self.other(tokens, statement.span)]
+        _release(parsed)
         return statement
 
     def parse_statement(
@@ -419,7 +563,7 @@ class _Builder:
             columns = []
             if isinstance(params, exp.IndexParameters):
                 columns = [
-                    (c.this if isinstance(c, exp.Ordered) else c).sql(dialect=self.dialect)
+                    sql_text(c.this if isinstance(c, exp.Ordered) else c, self.dialect)
                     for c in params.args.get("columns") or []
                 ]
             spans = self._spans(name=target.this, table=table)
@@ -443,9 +587,9 @@ class _Builder:
         if kind == "TABLE":
             schema = target if isinstance(target, exp.Schema) else None
             table = schema.this if schema is not None else target
-            columns = []
+            defined: list[Column] = []
             if schema is not None:
-                columns = [
+                defined = [
                     self.column(c, tokens)
                     for c in schema.expressions
                     if isinstance(c, exp.ColumnDef)
@@ -455,7 +599,7 @@ class _Builder:
                     CreateTable,
                     span,
                     table=_name(table),
-                    columns=columns,
+                    columns=defined,
                     if_not_exists=bool(node.args.get("exists")),
                     spans=self._spans(table=table),
                 )
@@ -522,8 +666,9 @@ class _Builder:
         table = _name(table_node)
         not_valid = bool(node.args.get("not_valid"))
         ops: list[Operation] = []
+        table_spans = self._spans(table=table_node)
         for action in node.args.get("actions") or []:
-            spans = self._spans(table=table_node)
+            spans = dict(table_spans)
             if isinstance(action, exp.ColumnDef):
                 column = self.column(action, tokens)
                 spans.update(self._spans(column=action.this))
@@ -644,15 +789,17 @@ class _Builder:
     ) -> Operation | None:
         """MySQL `ALGORITHM=...` and `LOCK=...` of an ALTER TABLE."""
         values: dict[str, str] = {}
-        spans = self._spans(table=node.this)
+        spans: dict[str, Span] | None = None
         for option in node.args.get("options") or []:
             if isinstance(option, exp.AlgorithmProperty | exp.LockProperty):
+                if spans is None:  # most ALTER TABLEs have none: no span to find
+                    spans = self._spans(table=node.this)
                 part = "algorithm" if isinstance(option, exp.AlgorithmProperty) else "lock"
-                values[part] = option.this.sql(dialect=self.dialect).upper()
+                values[part] = sql_text(option.this, self.dialect).upper()
                 found = _option_tokens(tokens, part.upper())
                 if found is not None:
                     spans[part] = self.token_span(*found)
-        if not values:
+        if not values or spans is None:
             return None
         spans.setdefault("keyword", self.token_span(tokens[0], tokens[min(1, len(tokens) - 1)]))
         return self._op(
@@ -703,7 +850,7 @@ class _Builder:
             not_valid=not_valid,
             references=references,
             columns=columns,
-            expression=body.sql(dialect=self.dialect),
+            expression=sql_text(body, self.dialect),
             spans=spans,
         )
 
@@ -711,11 +858,7 @@ class _Builder:
         kind = node.args.get("kind")
         type_text = type_sql(kind, self.dialect) if kind is not None else None
         column = Column(name=_name(node.this), type=type_text, span=self.node_span(node.this))
-        if isinstance(kind, exp.DataType) and kind.this in (
-            exp.DataType.Type.SERIAL,
-            exp.DataType.Type.BIGSERIAL,
-            exp.DataType.Type.SMALLSERIAL,
-        ):
+        if isinstance(kind, exp.DataType) and kind.this in _SERIAL_TYPES:
             column.serial = True
         for constraint in node.args.get("constraints") or []:
             ckind = constraint.args.get("kind")
@@ -744,7 +887,7 @@ class _Builder:
         return column
 
     def default(self, node: exp.DefaultColumnConstraint, tokens: list[Token]) -> Default:
-        text = node.this.sql(dialect=self.dialect) if node.this is not None else ""
+        text = generated(node.this, self.dialect) if node.this is not None else ""
         volatile = None
         for call in node.find_all(exp.Func):
             name = _function_name(call)
@@ -1173,6 +1316,12 @@ class _Builder:
                 spans[part] = found
         return spans
 
+
+_SERIAL_TYPES = (
+    exp.DataType.Type.SERIAL,
+    exp.DataType.Type.BIGSERIAL,
+    exp.DataType.Type.SMALLSERIAL,
+)
 
 _TOKEN_REPR = re.compile(r"<Token token_type: [\w.]+, text: (.*?), line: \d+, col: \d+.*?>")
 """sqlglot's repr of a token in an error message: its text is what the user needs to see (the

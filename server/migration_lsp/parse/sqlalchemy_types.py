@@ -118,8 +118,8 @@ def column(source: PythonSource, call: ast.Call) -> Column | None:
     rest = args[1:] if args and name is not None else args
     type_node = keyword(call, "type_")
     references = None
-    for arg in rest:
-        arg_name = call_name(arg).split(".")[-1]
+    arg_names = [call_name(arg).split(".")[-1] for arg in rest]  # each read once, not thrice
+    for arg, arg_name in zip(rest, arg_names, strict=True):
         if arg_name == "ForeignKey" and isinstance(arg, ast.Call) and arg.args:
             target = string(arg.args[0]) or ""
             references = target.rsplit(".", 1)[0] if "." in target else target
@@ -132,10 +132,14 @@ def column(source: PythonSource, call: ast.Call) -> Column | None:
     nullable_value = literal(keyword(call, "nullable"))
     nullable = nullable_value if isinstance(nullable_value, bool) else not primary_key
     computed = next(
-        (a for a in rest if call_name(a).split(".")[-1] == "Computed" and isinstance(a, ast.Call)),
+        (
+            a
+            for a, a_name in zip(rest, arg_names, strict=True)
+            if a_name == "Computed" and isinstance(a, ast.Call)
+        ),
         None,
     )
-    identity = any(call_name(a).split(".")[-1] == "Identity" for a in rest)
+    identity = "Identity" in arg_names
     result = Column(
         name=name or "",
         type=sql_type(type_node),
