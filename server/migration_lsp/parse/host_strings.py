@@ -83,44 +83,107 @@ def decode(source: TreeSource, node: Node, grammar: StringGrammar) -> HostString
     """The value of the string literal `node`, with positions (see module docstring)."""
     value: list[str] = []
     positions: list[int] = []
-    formatted = False
-    end = source.span(node).end
-
-    def visit(parent: Node, body: bool = False) -> None:
-        """`body`: a heredoc body, whose line breaks some grammars leave between its parts."""
-        nonlocal formatted, end
-        previous: int | None = None
-        for child in parent.children:
-            part = grammar.part(child)
-            if part == "skip":
-                continue
-            span = source.span(child)
-            if body and previous is not None and previous < span.start:
-                gap = source.text[previous : span.start]
-                if not gap.strip():
-                    value.append(gap)
-                    positions.extend(range(previous, span.start))
-            previous = span.end
-            if part == "descend":
-                visit(child, body=True)
-            elif part == "text":
-                text = source.text[span.start : span.end]
-                value.append(text)
-                positions.extend(range(span.start, span.end))
-            elif part == "escape":
-                decoded = unescape(source.text[span.start : span.end])
-                value.append(decoded)
-                positions.extend([span.start] * len(decoded))
-            else:
-                formatted = True
-                name = _interpolated_name(source.text[span.start : span.end])
-                value.append(name)
-                positions.extend([span.start] * len(name))
-            end = span.end
-
-    visit(node)
-    positions.append(end)
+    formatted, last = _parts(node, False, _kinds(grammar), source, value, positions)
+    positions.append(source.bounds(node)[1] if last is None else last)
     return HostString("".join(value), positions, formatted)
+
+
+def decode_value(source: TreeSource, node: Node, grammar: StringGrammar) -> tuple[str, bool]:
+    """`decode(...)`'s value and `formatted`, without the positions (a literal argument's value
+    is all most callers read; a position list costs an int object per character)."""
+    value: list[str] = []
+    formatted = _values(node, False, _kinds(grammar), source, value)
+    return "".join(value), formatted
+
+
+def _values(
+    parent: Node, body: bool, kinds: dict[str, Part], source: TreeSource, value: list[str]
+) -> bool:
+    """`_parts` without positions: the same characters in `value`; any interpolation."""
+    bounds = source.bounds
+    text = source.text
+    formatted = False
+    previous: int | None = None
+    for child in parent.children:
+        part = kinds.get(child.type)
+        if part is None:
+            continue
+        start, stop = bounds(child)
+        if body and previous is not None and previous < start:
+            gap = text[previous:start]
+            if not gap.strip():
+                value.append(gap)
+        previous = stop
+        if part == "text":
+            value.append(text[start:stop])
+        elif part == "descend":
+            formatted = _values(child, True, kinds, source, value) or formatted
+        elif part == "escape":
+            value.append(unescape(text[start:stop]))
+        else:
+            formatted = True
+            value.append(_interpolated_name(text[start:stop]))
+    return formatted
+
+
+def _parts(
+    parent: Node,
+    body: bool,
+    kinds: dict[str, Part],
+    source: TreeSource,
+    value: list[str],
+    positions: list[int],
+) -> tuple[bool, int | None]:
+    """Append the characters of `parent`'s parts; (any interpolation, end of the last part).
+    `body`: a heredoc body, whose line breaks some grammars leave between its parts."""
+    bounds = source.bounds
+    text = source.text
+    formatted = False
+    previous: int | None = None
+    for child in parent.children:
+        part = kinds.get(child.type)
+        if part is None:
+            continue
+        start, stop = bounds(child)
+        if body and previous is not None and previous < start:
+            gap = text[previous:start]
+            if not gap.strip():
+                value.append(gap)
+                positions.extend(range(previous, start))
+        previous = stop
+        if part == "text":
+            value.append(text[start:stop])
+            positions.extend(range(start, stop))
+        elif part == "descend":
+            formatted = _parts(child, True, kinds, source, value, positions)[0] or formatted
+        elif part == "escape":
+            decoded = unescape(text[start:stop])
+            value.append(decoded)
+            positions.extend([start] * len(decoded))
+        else:
+            formatted = True
+            name = _interpolated_name(text[start:stop])
+            value.append(name)
+            positions.extend([start] * len(name))
+    return formatted, previous
+
+
+_KINDS: dict[int, tuple[StringGrammar, dict[str, Part]]] = {}
+
+
+def _kinds(grammar: StringGrammar) -> dict[str, Part]:
+    """`grammar.part` as one dict lookup per node type (no entry: skip), kept by identity
+    (hashing the grammar's sets costs more than the lookup saves)."""
+    found = _KINDS.get(id(grammar))
+    if found is not None and found[0] is grammar:
+        return found[1]
+    kinds: dict[str, Part] = {}
+    parts: tuple[Part, ...] = ("descend", "interpolation", "escape", "text")
+    for part in parts:  # `part`'s order, reversed: the first that names a type wins
+        for kind in getattr(grammar, part):
+            kinds[kind] = part
+    _KINDS[id(grammar)] = (grammar, kinds)
+    return kinds
 
 
 def _interpolated_name(text: str) -> str:

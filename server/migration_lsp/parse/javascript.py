@@ -20,15 +20,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
+from operator import attrgetter
 from typing import Any, Literal
 
 from tree_sitter import Node
 
-from migration_lsp.parse.host_strings import JS, HostString, decode
+from migration_lsp.parse.host_strings import JS, HostString, decode, decode_value
 from migration_lsp.parse.pystrings import PLACEHOLDER
 from migration_lsp.parse.treesitter import (
     Grammar,
     TreeSource,
+    field_id,
+    kind_ids,
     named_children,
     walk,
     walk_with_parents,
@@ -51,6 +55,9 @@ FUNCTION_TYPES = frozenset(
 )
 _WRAPPERS = frozenset({"await_expression", "parenthesized_expression", "non_null_expression"})
 _TS_CASTS = frozenset({"as_expression", "satisfies_expression", "type_assertion"})
+_UNWRAPPED = _WRAPPERS | _TS_CASTS
+_NO_CALLS = frozenset({"string", "identifier", "property_identifier", "number", "comment"})
+"""Nodes with no call inside (`template_string` can have one in `${}`)."""
 
 
 def js_grammar(path: str) -> Grammar:
@@ -65,11 +72,13 @@ def js_language(path: str) -> JsLanguage:
 class JsSource(TreeSource):
     """A JS/TS document parsed with the grammar its suffix calls for."""
 
-    __slots__ = ("language",)
+    __slots__ = ("_definitions", "_exports", "language")
 
     def __init__(self, text: str, path: str) -> None:
         super().__init__(text, js_grammar(path))
         self.language: JsLanguage = js_language(path)
+        self._exports: list[_Export] | None = None
+        self._definitions: dict[str, Node] | None = None
 
     def text_of(self, node: Node) -> str:
         span = self.span(node)
@@ -81,14 +90,12 @@ class JsSource(TreeSource):
 
 def unwrap(node: Node) -> Node:
     """The expression inside `await x`, `(x)`, `x!`, `x as T`."""
-    while True:
-        if node.type in _WRAPPERS or node.type in _TS_CASTS:
-            inner = named_children(node)
-            if not inner:
-                return node
-            node = inner[0]
-            continue
-        return node
+    while node.type in _UNWRAPPED:
+        inner = named_children(node)
+        if not inner:
+            return node
+        node = inner[0]
+    return node
 
 
 def property_name(node: Node | None) -> str | None:
@@ -113,7 +120,8 @@ def property_name(node: Node | None) -> str | None:
 
 
 def _text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", errors="replace")
+    text = node.text
+    return text.decode("utf-8", errors="replace") if text else ""
 
 
 @dataclass(slots=True)
@@ -132,31 +140,97 @@ class Link:
     is_call: bool = False
 
 
-def chain(node: Node) -> list[Link]:
-    """`a.b('x').c(1)` → [a, b('x'), c(1)]: the links of a member/call chain, root first."""
+@dataclass(frozen=True, slots=True)
+class _Syntax:
+    """How `chain` and `visit_chains` read node types and fields: by `kind_id` and field id
+    when the grammar is known (reading `Node.type` builds a string, and a field found by name
+    is looked up by name first), else by name, for callers that only have a node."""
+
+    kind: Callable[[Node], Any]
+    field: Callable[[Node, Any], Node | None]
+    call: frozenset[object]
+    member: frozenset[object]
+    subscript: frozenset[object]
+    unwrapped: frozenset[object]
+    named_root: frozenset[object]
+    no_calls: frozenset[object]
+    function_field: Any
+    property_field: Any
+    object_field: Any
+    arguments_field: Any
+    index_field: Any
+
+
+_CALL_TYPES = ("call_expression",)
+_ROOT_TYPES = ("identifier", "this", "super")
+_FIELDS = ("function", "property", "object", "arguments", "index")
+
+_BY_NAME = _Syntax(
+    attrgetter("type"),
+    Node.child_by_field_name,
+    frozenset(_CALL_TYPES),
+    frozenset({"member_expression"}),
+    frozenset({"subscript_expression"}),
+    frozenset(_UNWRAPPED),
+    frozenset(_ROOT_TYPES),
+    frozenset(_NO_CALLS),
+    *_FIELDS,
+)
+
+
+@cache
+def _syntax(grammar: Grammar | None) -> _Syntax:
+    if grammar is None:
+        return _BY_NAME
+    return _Syntax(
+        attrgetter("kind_id"),
+        Node.child_by_field_id,
+        frozenset(kind_ids(grammar, *_CALL_TYPES)),
+        frozenset(kind_ids(grammar, "member_expression")),
+        frozenset(kind_ids(grammar, "subscript_expression")),
+        frozenset(kind_ids(grammar, *_UNWRAPPED)),
+        frozenset(kind_ids(grammar, *_ROOT_TYPES)),
+        frozenset(kind_ids(grammar, *_NO_CALLS)),
+        *(field_id(grammar, name) for name in _FIELDS),
+    )
+
+
+def chain(node: Node, grammar: Grammar | None = None) -> list[Link]:
+    """`a.b('x').c(1)` → [a, b('x'), c(1)]: the links of a member/call chain, root first.
+    `grammar`: the document's (`JsSource.grammar`), when the caller knows it: faster."""
+    syntax = _syntax(grammar)
+    kind_of, field, unwrapped = syntax.kind, syntax.field, syntax.unwrapped
     links: list[Link] = []
-    current = unwrap(node)
+    current = unwrap(node) if kind_of(node) in unwrapped else node
     pending_call: Node | None = None
     while True:
-        if current.type == "call_expression":
-            function = current.child_by_field_name("function")
+        kind = kind_of(current)
+        if kind in syntax.call:
+            function = field(current, syntax.function_field)
             if function is None:
                 break
             pending_call = current
-            current = unwrap(function)
+            current = unwrap(function) if kind_of(function) in unwrapped else function
             continue
-        if current.type == "member_expression":
-            prop = current.child_by_field_name("property")
-            obj = current.child_by_field_name("object")
+        if kind in syntax.member:
+            prop = field(current, syntax.property_field)
+            obj = field(current, syntax.object_field)
             if prop is None or obj is None:
                 break
-            links.append(_link(_text(prop), prop, current, pending_call))
-            pending_call = None
-            current = unwrap(obj)
+            text = prop.text  # (`_link(_text(prop), ...)`, inlined: the hottest loop)
+            name = text.decode("utf-8", errors="replace") if text else ""
+            if pending_call is None:
+                links.append(Link(name, current, prop))
+            else:
+                arguments = field(pending_call, syntax.arguments_field)
+                args = named_children(arguments) if arguments is not None else []
+                links.append(Link(name, pending_call, prop, args, True))
+                pending_call = None
+            current = unwrap(obj) if kind_of(obj) in unwrapped else obj
             continue
-        if current.type == "subscript_expression":
-            index = current.child_by_field_name("index")
-            obj = current.child_by_field_name("object")
+        if kind in syntax.subscript:
+            index = field(current, syntax.index_field)
+            obj = field(current, syntax.object_field)
             if obj is None:
                 break
             links.append(_link(property_name(index) or "", index or current, current, pending_call))
@@ -164,7 +238,7 @@ def chain(node: Node) -> list[Link]:
             current = unwrap(obj)
             continue
         break
-    name = _text(current) if current.type in ("identifier", "this", "super") else ""
+    name = _text(current) if kind_of(current) in syntax.named_root else ""
     links.append(_link(name, current, current, pending_call))
     links.reverse()
     return links
@@ -172,10 +246,10 @@ def chain(node: Node) -> list[Link]:
 
 def _link(name: str, name_node: Node, member: Node, call: Node | None) -> Link:
     if call is None:
-        return Link(name=name, node=member, name_node=name_node)
+        return Link(name, member, name_node)
     arguments = call.child_by_field_name("arguments")
     args = named_children(arguments) if arguments is not None else []
-    return Link(name=name, node=call, name_node=name_node, args=args, is_call=True)
+    return Link(name, call, name_node, args, True)
 
 
 def chain_top(node: Node) -> Node:
@@ -215,19 +289,37 @@ def starts_chain(node: Node, parent: Node | None) -> bool:
     return parent is None or not _continues_chain(parent, node)
 
 
-def visit_chains(node: Node, handle: Callable[[Node], bool]) -> None:
+def visit_chains(
+    node: Node, handle: Callable[[Node], bool], grammar: Grammar | None = None
+) -> None:
     """Give each call chain under `node` (at its top) to `handle`, in document order; the
     inside of a chain it takes (returns True for) is not visited. Not recursive: deeply
     nested code must not exhaust Python's stack; each node with its parent, as `Node.parent`
     costs a descent from the root. `node` is a whole expression or body (an argument, a
-    callback's body), never the callee of a longer chain."""
-    stack: list[tuple[Node, Node | None]] = [(node, None)]
-    while stack:
-        current, parent = stack.pop()
-        is_call = current.type == "call_expression" and starts_chain(current, parent)
-        if is_call and handle(current):
+    callback's body), never the callee of a longer chain. Only named nodes are walked (a
+    token holds no call), and not the inside of literals and names. `grammar`: the document's,
+    when the caller knows it: faster."""
+    syntax = _syntax(grammar)
+    kind_of, calls, no_calls = syntax.kind, syntax.call, syntax.no_calls
+    if kind_of(node) in calls and handle(node):  # (no parent: a chain's top)
+        return
+    # a frame per parent: its children still to visit (reversed), and itself
+    frames = [(node.named_children[::-1], node)]
+    while frames:
+        pending, parent = frames[-1]
+        if not pending:
+            frames.pop()
             continue
-        stack.extend((child, current) for child in reversed(current.children))
+        current = pending.pop()
+        kind = kind_of(current)
+        if kind in calls and starts_chain(current, parent) and handle(current):
+            continue
+        if kind in no_calls:
+            continue
+        children = current.named_children
+        if children:
+            children.reverse()
+            frames.append((children, current))
 
 
 def calls(node: Node, *, into_functions: bool = True) -> Iterator[Node]:
@@ -325,6 +417,11 @@ def _operator(node: Node) -> str:
 
 def plain_string(source: TreeSource, node: Node | None) -> str | None:
     """A string literal's value, None when it is not one or holds `${}`."""
+    if node is not None:
+        inner = unwrap(node)
+        if inner.type in ("string", "template_string"):  # (without the positions)
+            value, formatted = decode_value(source, inner, JS)
+            return None if formatted else value
     found = string_value(source, node)
     return None if found is None or found.formatted else found.value
 
@@ -476,8 +573,8 @@ def throws(function: Node) -> bool:
     """A `throw` in the function's own body (not in functions nested in it): the step says
     it cannot be undone."""
     body = function_body(function)
-    if body is None:
-        return False
+    if body is None or b"throw" not in (body.text or b""):
+        return False  # (a byte search is far cheaper than walking the body)
     return any(
         node.type == "throw_statement"
         for node in walk(body, lambda n: n == body or n.type not in FUNCTION_TYPES)
@@ -537,7 +634,16 @@ class _Export:
 
 
 def _exports(source: TreeSource) -> list[_Export]:
-    """Every exported name of the module with its value node, in source order."""
+    """Every exported name of the module with its value node, in source order (read once per
+    `JsSource`: parsers ask for the exported config and then for the functions)."""
+    if isinstance(source, JsSource):
+        if source._exports is None:
+            source._exports = _read_exports(source)
+        return source._exports
+    return _read_exports(source)
+
+
+def _read_exports(source: TreeSource) -> list[_Export]:
     found: list[_Export] = []
     for statement in named_children(source.root):
         if statement.type == "expression_statement":
@@ -618,7 +724,16 @@ def _esm(statement: Node) -> list[_Export]:
 
 
 def _top_level_definitions(source: TreeSource) -> dict[str, Node]:
-    """Module-level `function name() {}` and `const name = <value>` (also when exported)."""
+    """Module-level `function name() {}` and `const name = <value>` (also when exported), read
+    once per `JsSource` (callers only read the dict)."""
+    if isinstance(source, JsSource):
+        if source._definitions is None:
+            source._definitions = _read_definitions(source)
+        return source._definitions
+    return _read_definitions(source)
+
+
+def _read_definitions(source: TreeSource) -> dict[str, Node]:
     found: dict[str, Node] = {}
     for statement in named_children(source.root):
         target = statement

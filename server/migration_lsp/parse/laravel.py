@@ -50,8 +50,10 @@ from migration_lsp.parse.laravel_php import (
     Link,
     chain_of,
     class_name,
+    ends_chain,
     is_outermost,
     literal,
+    php_kinds,
     string_value,
     text_of,
     variable,
@@ -80,8 +82,11 @@ _WRITES: dict[str, DataKind] = {
     "decrementEach": "update",
 }
 _BOUNDED = ("limit", "take", "forPage", "find")
-_LOOPS = frozenset({"foreach_statement", "for_statement", "while_statement", "do_statement"})
 _CLOSURES = frozenset({"anonymous_function", "arrow_function"})
+_NO_CLASSES = frozenset(
+    {"function_definition", "method_declaration", "namespace_use_declaration", "comment"}
+)
+"""Nodes `_migration_class` does not look into (`use` clauses cannot declare a class)."""
 
 
 def parse_laravel(
@@ -161,7 +166,7 @@ def _migration_class(source: TreeSource) -> Node | None:
                     return body
                 fallback = fallback or body
             continue
-        if node.type in ("function_definition", "method_declaration"):
+        if node.type in _NO_CLASSES:
             continue
         stack.extend(reversed(node.named_children))
     return fallback
@@ -193,6 +198,8 @@ def _properties(source: TreeSource, body: Node) -> dict[str, object]:
 
 def _throws(block: Node) -> bool:
     """`throw new ...` in the step (outside closures): it declares itself impossible."""
+    if b"throw" not in (block.text or b""):
+        return False  # (a byte search is far cheaper than walking the step)
     stack = list(block.named_children)
     while stack:
         node = stack.pop()
@@ -225,22 +232,36 @@ class _Reader:
         """Closures already read as Blueprint closures."""
 
     def visit(self, node: Node, loop: Span | None) -> None:
-        # not recursive: deeply nested code must not exhaust Python's stack
-        stack = [(child, loop) for child in reversed(node.named_children)]
-        while stack:
-            child, outer = stack.pop()
-            if child.type in CALLS and is_outermost(child):
+        # not recursive: deeply nested code must not exhaust Python's stack; each node with
+        # its parent, as `Node.parent` costs a descent from the root. A frame per parent (its
+        # children still to visit, reversed; their loop; itself), not a tuple per node.
+        frames = [(node.named_children[::-1], loop, node)]
+        done = self.done
+        kinds = php_kinds()
+        while frames:
+            pending, outer, parent = frames[-1]
+            if not pending:
+                frames.pop()
+                continue
+            child = pending.pop()
+            kind = child.kind_id
+            if kind in kinds.calls and ends_chain(child, parent):
                 chain = chain_of(self.source, child)
                 if chain is not None:
                     self.chain(chain, outer)
-            if child.id in self.done:
+            if done and child.id in done:
                 continue
             inner = outer
-            if child.type in _LOOPS:
+            if kind in kinds.loops:
                 inner = self.loop_header(child)
-            elif child.type in _CLOSURES and self.each_closure(child):
+            elif kind in kinds.closures and self.each_closure(child):
                 inner = self.source.span(child)
-            stack.extend((grandchild, inner) for grandchild in reversed(child.named_children))
+            elif kind in kinds.leaves:
+                continue
+            children = child.named_children
+            if children:
+                children.reverse()
+                frames.append((children, inner, child))
 
     def loop_header(self, node: Node) -> Span:
         body = node.child_by_field_name("body")
@@ -405,15 +426,28 @@ class _Reader:
 
 def _outermost_calls(node: Node) -> Iterator[Node]:
     """Calls in `node` that end a chain, in source order (not inside nested closures)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type in CALLS and is_outermost(current):
+    if node.type in CALLS and is_outermost(node):
+        yield node
+        return
+    # a frame per parent: its children still to visit (reversed), and itself
+    kinds = php_kinds()
+    frames = [(node.named_children[::-1], node)]
+    while frames:
+        pending, parent = frames[-1]
+        if not pending:
+            frames.pop()
+            continue
+        current = pending.pop()
+        kind = current.kind_id
+        if kind in kinds.calls and ends_chain(current, parent):
             yield current
             continue
-        if current.type in _CLOSURES and current is not node:
+        if kind in kinds.closures:
             continue
-        stack.extend(reversed(current.named_children))
+        children = current.named_children
+        if children:
+            children.reverse()
+            frames.append((children, current))
 
 
 # --------------------------------------------------------------------------- ->change()

@@ -9,12 +9,13 @@ method, which arguments, which modifiers follow" without walking the tree again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from tree_sitter import Node
 
-from migration_lsp.parse.host_strings import PHP, HostString, decode
+from migration_lsp.parse.host_strings import PHP, HostString, decode, decode_value
 from migration_lsp.parse.pystrings import PLACEHOLDER
-from migration_lsp.parse.treesitter import TreeSource, named_children
+from migration_lsp.parse.treesitter import TreeSource, field_id, kind_ids, named_children
 
 CALLS = frozenset(
     {"member_call_expression", "scoped_call_expression", "nullsafe_member_call_expression"}
@@ -22,6 +23,45 @@ CALLS = frozenset(
 STRINGS = frozenset({"string", "encapsed_string", "heredoc", "nowdoc"})
 UNKNOWN = object()
 """`literal()`'s answer for an expression whose value is only known at run time."""
+
+
+@dataclass(frozen=True, slots=True)
+class PhpKinds:
+    """Node types as `kind_id` sets and fields by id, for the hottest reads (`Node.type`
+    builds a new string each time; a field named is looked up by name first). Built on first
+    use: loading the grammar at import would slow every start."""
+
+    calls: frozenset[int]
+    scoped: frozenset[int]
+    argument: frozenset[int]
+    loops: frozenset[int]
+    closures: frozenset[int]
+    leaves: frozenset[int]
+    """Nodes with no call, loop or closure inside (`'users'`, `$table`)."""
+    name: int
+    arguments: int
+    scope: int
+    object: int
+
+
+@cache
+def php_kinds() -> PhpKinds:
+    return PhpKinds(
+        calls=kind_ids("php", *CALLS),
+        scoped=kind_ids("php", "scoped_call_expression"),
+        argument=kind_ids("php", "argument"),
+        loops=kind_ids(
+            "php", "foreach_statement", "for_statement", "while_statement", "do_statement"
+        ),
+        closures=kind_ids("php", "anonymous_function", "arrow_function"),
+        leaves=kind_ids(
+            "php", "string", "variable_name", "name", "integer", "float", "boolean", "null"
+        ),
+        name=field_id("php", "name"),
+        arguments=field_id("php", "arguments"),
+        scope=field_id("php", "scope"),
+        object=field_id("php", "object"),
+    )
 
 
 @dataclass(slots=True)
@@ -59,22 +99,23 @@ class Chain:
 
 def chain_of(source: TreeSource, node: Node) -> Chain | None:
     """The chain ending with the call `node` (None when `node` is not a method call)."""
+    kinds = php_kinds()
     links: list[Link] = []
     current = node
-    while current.type in CALLS:
-        name_node = current.child_by_field_name("name")
-        arguments = current.child_by_field_name("arguments")
+    while (kind := current.kind_id) in kinds.calls:
+        name_node = current.child_by_field_id(kinds.name)
+        arguments = current.child_by_field_id(kinds.arguments)
         if name_node is None:
             return None
         args, named = _arguments(arguments)
         links.append(Link(source.node_text(name_node), name_node, args, named, current))
-        if current.type == "scoped_call_expression":
-            scope = current.child_by_field_name("scope")
+        if kind in kinds.scoped:
+            scope = current.child_by_field_id(kinds.scope)
             if scope is None:
                 return None
             current = scope
             break
-        inner = current.child_by_field_name("object")
+        inner = current.child_by_field_id(kinds.object)
         if inner is None:
             return None
         current = inner
@@ -89,11 +130,14 @@ def _arguments(arguments: Node | None) -> tuple[list[Node], dict[str, Node]]:
     named: dict[str, Node] = {}
     if arguments is None:
         return args, named
-    for argument in named_children(arguments):
-        if argument.type != "argument":
+    kinds = php_kinds()
+    for argument in arguments.named_children:  # (comments are not arguments)
+        if argument.kind_id not in kinds.argument:
             continue
-        name = argument.child_by_field_name("name")
-        values = [c for c in named_children(argument) if c != name]
+        name = argument.child_by_field_id(kinds.name)
+        values = named_children(argument)
+        if name is not None:
+            values = [c for c in values if c != name]
         if not values:
             continue
         if name is not None and name.text is not None:
@@ -120,11 +164,18 @@ def variable(source: TreeSource, node: Node) -> str | None:
 def is_outermost(node: Node) -> bool:
     """`node` is not the object of a further `->call()` (the whole chain ends here)."""
     parent = node.parent
+    return parent is None or ends_chain(node, parent)
+
+
+def ends_chain(node: Node, parent: Node) -> bool:
+    """`is_outermost` for a node whose parent the caller knows (a walk does): `Node.parent`
+    descends from the root again."""
+    kinds = php_kinds()
+    kind = parent.kind_id
     return not (
-        parent is not None
-        and parent.type in CALLS
-        and parent.type != "scoped_call_expression"
-        and parent.child_by_field_name("object") == node
+        kind in kinds.calls
+        and kind not in kinds.scoped
+        and parent.child_by_field_id(kinds.object) == node
     )
 
 
@@ -137,9 +188,9 @@ def literal(source: TreeSource, node: Node | None) -> object:
     if node is None:
         return UNKNOWN
     kind = node.type
-    if kind in STRINGS:
-        value = string_value(source, node)
-        return UNKNOWN if value is None or value.formatted else value.value
+    if kind in STRINGS:  # (`string_value` of a literal, without the positions)
+        value, formatted = decode_value(source, node, PHP)
+        return UNKNOWN if formatted else value
     text = source.node_text(node)
     if kind == "integer":
         try:

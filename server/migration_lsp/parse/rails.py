@@ -86,6 +86,8 @@ class RailsFile:
     """`reversible` / `up_only` / `revert` / `transaction` block calls, with that name."""
     assured: list[Operation] = field(default_factory=list)
     """Operations inside `safety_assured { }`: not in `migration.operations`."""
+    keep_calls: bool = True
+    """Record `calls` (fixes need them; `parse_rails`, for the rules, does not)."""
 
     def call_of(self, op: Operation) -> RailsCall | None:
         for call in self.calls:
@@ -136,13 +138,19 @@ _STEP_METHODS = {"change": Step.UP, "up": Step.UP, "down": Step.DOWN}
 def parse_rails(
     path: str, text: str, dialect: str | None, settings: dict[str, Any] | None = None
 ) -> Migration:
-    return read_rails(path, text, dialect, settings).migration
+    return read_rails(path, text, dialect, settings, calls=False).migration
 
 
 def read_rails(
-    path: str, text: str, dialect: str | None, settings: dict[str, Any] | None = None
+    path: str,
+    text: str,
+    dialect: str | None,
+    settings: dict[str, Any] | None = None,
+    *,
+    calls: bool = True,
 ) -> RailsFile:
-    """Parse one migration file (see the module docstring)."""
+    """Parse one migration file (see the module docstring); `calls`: record each DSL call in
+    `RailsFile.calls` for fixes."""
     settings = settings or {}
     source = TreeSource(text, "ruby")
     migration = Migration(
@@ -153,7 +161,7 @@ def read_rails(
         language="ruby",
         transactional=settings.get("transactional_ddl") is not False,
     )
-    rails = RailsFile(source=source, migration=migration)
+    rails = RailsFile(source=source, migration=migration, keep_calls=calls)
     migration.problems.extend(source.problems())
     try:
         _read(rails)
@@ -186,8 +194,9 @@ def _read(rails: RailsFile) -> None:
     body = klass.child_by_field_name("body")
     members = named_children(body) if body is not None else []
     for member in members:
-        called = text_of(member.child_by_field_name("method") or member)
-        if member.type in ("call", "identifier") and called == "disable_ddl_transaction!":
+        if member.type in ("call", "identifier") and (
+            text_of(member.child_by_field_name("method") or member) == "disable_ddl_transaction!"
+        ):
             rails.disable = member
             migration.transactional = False
         name = _method_name(member)
@@ -275,12 +284,54 @@ def _raises_irreversible(body: Node | None) -> bool:
 def _heredocs(root: Node) -> dict[int, Node]:
     """Start byte of each heredoc opener (`<<~SQL`) → its body. Bodies follow their openers in
     document order, so the n-th opener owns the n-th body."""
-    if root.text is None or b"<<" not in root.text:
+    data = root.text
+    if data is None or b"<<" not in data:
         return {}  # no heredoc: nothing to look for
+    if not root.has_error:
+        by_position = _heredocs_by_position(root, data)
+        if by_position is not None:
+            return by_position
     found = QueryCursor(_heredoc_query()).captures(root)  # found by tree-sitter itself
     openers = sorted(found.get("open", ()), key=lambda n: n.start_byte)
     bodies = sorted(found.get("body", ()), key=lambda n: n.start_byte)
     return {o.start_byte: b for o, b in zip(openers, bodies, strict=False)}
+
+
+def _heredocs_by_position(root: Node, data: bytes) -> dict[int, Node] | None:
+    """`_heredocs` of a tree without errors, without a query over every node: each opener
+    starts with `<<`, and its body starts at the line break that ends the opener's line (or
+    where the previous body ends, for several openers on one line). None when the tree does
+    not look like that (the query then decides)."""
+    found: dict[int, Node] = {}
+    base = root.start_byte  # `data` is the root's text, which may start after a blank
+    last_end = -1
+    at = data.find(b"<<")
+    while at != -1:
+        start = base + at
+        opener = root.descendant_for_byte_range(start, start + 1)
+        if opener is not None and opener.type == "heredoc_beginning" and opener.start_byte == start:
+            line_end = data.find(b"\n", opener.end_byte - base)
+            if line_end == -1:
+                return None
+            body = _body_at(root, max(base + line_end, last_end))
+            if body is None:
+                return None
+            found[start] = body
+            last_end = body.end_byte
+        at = data.find(b"<<", at + 1)
+    return found
+
+
+def _body_at(root: Node, start: int) -> Node | None:
+    """The heredoc body starting at byte `start` (found from its first character)."""
+    node = root.descendant_for_byte_range(start, start + 1)
+    for _ in range(3):
+        if node is None:
+            return None
+        if node.type == "heredoc_body":
+            return node if node.start_byte == start else None
+        node = node.parent
+    return None
 
 
 @cache

@@ -51,6 +51,7 @@ from migration_lsp.parse.rails_syntax import (
     name_of,
     names_of,
     receiver_chain,
+    ruby_kinds,
     ruby_string,
     text_of,
 )
@@ -139,27 +140,49 @@ class Reader:
         self.migration = rails.migration
         self.heredocs = heredocs
         self.models = models
+        self.keep = rails.keep_calls
+        self.kinds = ruby_kinds()
+        self._parts: dict[int, tuple[Node | None, str, Node | None]] = {}
+        self._last: tuple[Node | None, tuple[Node | None, str, Node | None]] = (
+            None,
+            (None, "", None),
+        )
+
+    def parts(self, node: Node) -> tuple[Node | None, str, Node | None]:
+        """`call_parts(node)`, read once per call (the reader asks for them several times,
+        mostly with the same node object just after: that is checked first)."""
+        last, found = self._last
+        if node is last:
+            return found
+        key = node.id
+        cached = self._parts.get(key)
+        if cached is None:
+            cached = self._parts[key] = call_parts(node)
+        self._last = (node, cached)
+        return cached
 
     # ------------------------------------------------------------------ walking
 
     def visit(self, node: Node, ctx: Ctx) -> None:
-        if node.type in ("method", "singleton_method", "class", "module", "heredoc_body"):
+        kind = node.kind_id
+        kinds = self.kinds
+        if kind in kinds.not_visited:
             return
-        if node.type == "call" and self.call(node, ctx):
+        if kind in kinds.call and self.call(node, ctx):
             return
-        for child in named_children(node):
+        for child in node.named_children:  # (a comment visits nothing: no need to filter)
             self.visit(child, ctx)
 
     def visit_block(self, node: Node, ctx: Ctx) -> None:
         body, _ = block_of(node)
         if body is not None:
-            for child in named_children(body):
+            for child in body.named_children:
                 self.visit(child, ctx)
 
     def call(self, node: Node, ctx: Ctx) -> bool:
         """Read one call; False when it is not a known one (the caller looks inside it)."""
-        receiver, method, _ = call_parts(node)
-        if receiver is None or receiver.type == "self":
+        receiver, method, _ = self.parts(node)
+        if receiver is None or receiver.kind_id in self.kinds.self:
             return self.migration_call(node, method, ctx)
         written = text_of(receiver)
         if ctx.var is not None and written == ctx.var and ctx.table is not None:
@@ -174,7 +197,7 @@ class Reader:
         node: Node,
         ops: list[Operation],
         ctx: Ctx,
-        record: RailsCall,
+        record: RailsCall | None,
         *,
         outside_changeset: tuple[Operation, ...] = (),
         sql: bool = False,
@@ -182,27 +205,41 @@ class Reader:
         """Add the operations of one call, with the step and transaction of `ctx` (SQL from
         `execute` knows its own: several statements in one string share an implicit one)."""
         keyword = self.keyword_span(node)
+        step, written, in_tx = ctx.step, self.written(node), ctx.in_tx
         for op in ops:
-            op.step = ctx.step
-            op.origin = op.origin or record.written
+            op.step = step
+            op.origin = op.origin or written
             if not sql:
-                op.in_transaction = ctx.in_tx
+                op.in_transaction = in_tx
                 op.spans.setdefault("keyword", keyword)
         if ctx.assured:
             self.rails.assured.extend(ops)
         else:
             self.migration.operations.extend(ops)
         if ctx.changeset is not None:
-            ctx.changeset.operations.extend(
-                op for op in ops if not any(op is o for o in outside_changeset)
-            )
-        self.rails.calls.append(record)
+            if outside_changeset:
+                ctx.changeset.operations.extend(
+                    op for op in ops if not any(op is o for o in outside_changeset)
+                )
+            else:
+                ctx.changeset.operations.extend(ops)
+        if record is not None:
+            self.rails.calls.append(record)
 
     def keyword_span(self, node: Node) -> Span:
-        receiver, _, method = call_parts(node)
+        receiver, _, method = self.parts(node)
         end = method if method is not None else node
-        start = receiver if receiver is not None and receiver.type != "self" else end
-        return Span(self.source.span(start).start, self.source.span(end).end)
+        start = (
+            receiver if receiver is not None and receiver.kind_id not in self.kinds.self else end
+        )
+        return self.source.between(start, end)
+
+    def written(self, node: Node) -> str:
+        """How the source calls it: `add_column`, `t.string`, `User.where(...).update_all`."""
+        receiver, written, _ = self.parts(node)
+        if receiver is not None and receiver.kind_id not in self.kinds.self:
+            written = f"{text_of(receiver)}.{written}"
+        return written
 
     def record(
         self,
@@ -214,14 +251,14 @@ class Reader:
         ctx: Ctx,
         ops: list[Operation],
         type_name: str | None = None,
-    ) -> RailsCall:
-        receiver, written, _ = call_parts(node)
-        if receiver is not None and receiver.type != "self":
-            written = f"{text_of(receiver)}.{written}"
+    ) -> RailsCall | None:
+        """The call's record for fixes; None when the file keeps none (`parse_rails`)."""
+        if not self.keep:
+            return None
         return RailsCall(
             node=node,
             method=method,
-            written=written,
+            written=self.written(node),
             table=table,
             rest=rest,
             args=args,
@@ -234,7 +271,12 @@ class Reader:
         )
 
     def table_ref(self, node: Node | None) -> TableRef:
-        return TableRef(name=name_of(node) or "", node=node, text=text_of(node))
+        if node is None:
+            return TableRef(name="", node=None, text="")
+        text = self.source.node_text(node)  # (`text_of(node)`, sliced from the text)
+        simple = node.kind_id in self.kinds.simple_symbol
+        name = text[1:] if simple else name_of(node)  # (`symbol_name`)
+        return TableRef(name=name or "", node=node, text=text)
 
     # ------------------------------------------------------------------ migration methods
 
@@ -257,7 +299,9 @@ class Reader:
             return True
         if method == "change_table":
             table = self.table_ref(args.positional[0] if args.positional else None)
-            self.rails.calls.append(self.record(node, method, table, [], args, ctx, []))
+            record = self.record(node, method, table, [], args, ctx, [])
+            if record is not None:
+                self.rails.calls.append(record)
             _, params = block_of(node)
             inner = replace(
                 ctx, table=table, block="change_table", var=params[0] if params else None
@@ -336,8 +380,10 @@ class Reader:
             ops.append(drop)
             outside = (drop,)
         ops.append(create)
-        written = self.table_ref(positional[0] if positional else None)  # as the call says it
-        record = self.record(node, method, written, positional[1:], args, ctx, ops)
+        record = None
+        if self.keep:
+            written = self.table_ref(positional[0] if positional else None)  # as the call says
+            record = self.record(node, method, written, positional[1:], args, ctx, ops)
         self.emit(node, ops, ctx, record, outside_changeset=outside)
         _, params = block_of(node)
         inner = replace(
@@ -611,7 +657,7 @@ class Reader:
         opener = heredoc_start(argument)
         heredoc = self.heredocs.get(opener.start_byte) if opener is not None else None
         string = ruby_string(self.source, argument, heredoc)
-        _, method, _ = call_parts(node)
+        _, method, _ = self.parts(node)
         keyword = self.keyword_span(node)
         call = self.source.span(node)
         if heredoc is not None:  # the statement ends with its heredoc's body
@@ -629,8 +675,11 @@ class Reader:
             dialect=self.migration.dialect,
             origin=method,
         )
-        record = self.record(node, "execute", None, arguments(node).positional, Args(), ctx, ops)
-        ops[0].origin = record.written
+        record = None
+        if self.keep:
+            rest = arguments(node).positional
+            record = self.record(node, "execute", None, rest, Args(), ctx, ops)
+        ops[0].origin = self.written(node)
         self.migration.problems.extend(problems)
         self.emit(node, ops, ctx, record, sql=True)
 

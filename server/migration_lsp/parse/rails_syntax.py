@@ -10,11 +10,12 @@ never as a guess.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from tree_sitter import Node
 
 from migration_lsp.parse.host_strings import RUBY, HostString, decode
-from migration_lsp.parse.treesitter import TreeSource, named_children
+from migration_lsp.parse.treesitter import TreeSource, field_id, kind_ids, named_children
 
 
 class _Unknown:
@@ -29,6 +30,60 @@ Value = str | int | float | bool | None | list["Value"] | _Unknown
 
 STRING_NODES = frozenset({"string", "chained_string", "heredoc_beginning"})
 _SYMBOL_NODES = frozenset({"simple_symbol", "delimited_symbol", "hash_key_symbol"})
+_NAME_NODES = _SYMBOL_NODES | {"string"}
+_PLAIN_NAMES = frozenset({"hash_key_symbol", "identifier", "constant"})
+_SKIPPED_ARGS = frozenset({"block_argument", "splat_argument", "hash_splat_argument", "comment"})
+
+
+@dataclass(frozen=True, slots=True)
+class RubyKinds:
+    """Node types as `kind_id` sets and fields by id, for the hottest reads of the parser
+    (`Node.type` builds a new string each time; a field named is looked up by name first).
+    Built on first use: loading the grammar at import would slow every start."""
+
+    pair: frozenset[int]
+    hash: frozenset[int]
+    skipped_args: frozenset[int]
+    simple_symbol: frozenset[int]
+    plain_names: frozenset[int]
+    quoted: frozenset[int]
+    interpolation: frozenset[int]
+    string_content: frozenset[int]
+    names: frozenset[int]
+    self: frozenset[int]
+    call: frozenset[int]
+    not_visited: frozenset[int]
+    """Nodes `rails_ops.Reader.visit` does not look into."""
+    receiver: int
+    method: int
+    arguments: int
+    key: int
+    value: int
+
+
+@cache
+def ruby_kinds() -> RubyKinds:
+    return RubyKinds(
+        pair=kind_ids("ruby", "pair"),
+        hash=kind_ids("ruby", "hash"),
+        skipped_args=kind_ids("ruby", *_SKIPPED_ARGS),
+        simple_symbol=kind_ids("ruby", "simple_symbol"),
+        plain_names=kind_ids("ruby", *_PLAIN_NAMES),
+        quoted=kind_ids("ruby", "delimited_symbol", "string"),
+        interpolation=kind_ids("ruby", "interpolation"),
+        string_content=kind_ids("ruby", "string_content"),
+        names=kind_ids("ruby", *_NAME_NODES),
+        self=kind_ids("ruby", "self"),
+        call=kind_ids("ruby", "call"),
+        not_visited=kind_ids(
+            "ruby", "method", "singleton_method", "class", "module", "heredoc_body"
+        ),
+        receiver=field_id("ruby", "receiver"),
+        method=field_id("ruby", "method"),
+        arguments=field_id("ruby", "arguments"),
+        key=field_id("ruby", "key"),
+        value=field_id("ruby", "value"),
+    )
 
 
 @dataclass(slots=True)
@@ -46,34 +101,40 @@ class Args:
 
 def call_parts(node: Node) -> tuple[Node | None, str, Node | None]:
     """(receiver, method name, method node) of a `call` node."""
-    receiver = node.child_by_field_name("receiver")
-    method = node.child_by_field_name("method")
-    name = method.text.decode("utf-8", "replace") if method is not None and method.text else ""
-    return receiver, name, method
+    kinds = ruby_kinds()
+    receiver = node.child_by_field_id(kinds.receiver)
+    method = node.child_by_field_id(kinds.method)
+    if method is None:
+        return receiver, "", None
+    text = method.text
+    return receiver, text.decode("utf-8", "replace") if text else "", method
 
 
 def arguments(node: Node) -> Args:
     """The positional arguments and options of a `call` node."""
-    found = Args()
-    arg_list = node.child_by_field_name("arguments")
+    kinds = ruby_kinds()
+    arg_list = node.child_by_field_id(kinds.arguments)
     if arg_list is None:
-        return found
-    found.node = arg_list
-    for child in named_children(arg_list):
-        if child.type == "pair":
+        return Args()
+    positional: list[Node] = []
+    found = Args(positional, {}, {}, arg_list)
+    for child in arg_list.named_children:
+        kind = child.kind_id
+        if kind in kinds.pair:
             _add_pair(found, child)
-        elif child.type == "hash" and child == named_children(arg_list)[-1]:
+        elif kind in kinds.hash and child == named_children(arg_list)[-1]:
             for pair in named_children(child):  # add_index :t, :c, { unique: true }
-                if pair.type == "pair":
+                if pair.kind_id in kinds.pair:
                     _add_pair(found, pair)
-        elif child.type not in ("block_argument", "splat_argument", "hash_splat_argument"):
-            found.positional.append(child)
+        elif kind not in kinds.skipped_args:
+            positional.append(child)
     return found
 
 
 def _add_pair(found: Args, pair: Node) -> None:
-    key = pair.child_by_field_name("key")
-    value = pair.child_by_field_name("value")
+    kinds = ruby_kinds()
+    key = pair.child_by_field_id(kinds.key)
+    value = pair.child_by_field_id(kinds.value)
     if key is None or value is None:
         return
     name = symbol_name(key)
@@ -84,28 +145,31 @@ def _add_pair(found: Args, pair: Node) -> None:
 
 def symbol_name(node: Node) -> str | None:
     """The name of a symbol or hash key (`:users`, `users:`, `:"users"`, `"users" =>`)."""
-    text = node.text.decode("utf-8", "replace") if node.text else ""
-    if node.type == "hash_key_symbol":
-        return text
-    if node.type == "simple_symbol":
-        return text[1:]
-    if node.type in ("delimited_symbol", "string"):
-        if any(c.type == "interpolation" for c in node.children):
-            return None
-        inner = [c for c in node.children if c.type == "string_content"]
-        return "".join(c.text.decode("utf-8", "replace") for c in inner if c.text)
-    if node.type in ("identifier", "constant"):
-        return text
+    kinds = ruby_kinds()
+    kind = node.kind_id
+    if kind in kinds.simple_symbol:
+        return text_of(node)[1:]
+    if kind in kinds.plain_names:
+        return text_of(node)
+    if kind in kinds.quoted:
+        parts: list[str] = []
+        for child in node.children:
+            part = child.kind_id
+            if part in kinds.interpolation:
+                return None
+            if part in kinds.string_content:
+                text = child.text
+                if text:
+                    parts.append(text.decode("utf-8", "replace"))
+        return parts[0] if len(parts) == 1 else "".join(parts)
     return None
 
 
 def name_of(node: Node | None) -> str | None:
     """A table, column or index name written as a symbol or a plain string literal."""
-    if node is None:
+    if node is None or node.kind_id not in ruby_kinds().names:
         return None
-    if node.type in _SYMBOL_NODES or node.type == "string":
-        return symbol_name(node)
-    return None
+    return symbol_name(node)
 
 
 def names_of(node: Node | None) -> list[str]:
@@ -132,14 +196,17 @@ def literal(node: Node | None) -> Value:
     """The value of a literal argument; `UNKNOWN` for anything computed at run time."""
     if node is None:
         return UNKNOWN
+    if node.kind_id in ruby_kinds().names:
+        name = symbol_name(node)
+        return UNKNOWN if name is None else name
     kind = node.type
-    text = node.text.decode("utf-8", "replace") if node.text else ""
     if kind == "true":
         return True
     if kind == "false":
         return False
     if kind == "nil":
         return None
+    text = text_of(node)
     if kind == "integer":
         try:
             return int(text.replace("_", ""), 0)
@@ -150,9 +217,6 @@ def literal(node: Node | None) -> Value:
             return float(text.replace("_", ""))
         except ValueError:
             return UNKNOWN
-    if kind in _SYMBOL_NODES or kind == "string":
-        name = symbol_name(node)
-        return UNKNOWN if name is None else name
     if kind == "array":
         return [literal(c) for c in named_children(node)]
     if kind == "unary" and text.startswith("-"):
@@ -254,6 +318,7 @@ def heredoc_start(node: Node) -> Node | None:
 
 
 def text_of(node: Node | None) -> str:
-    if node is None or node.text is None:
+    if node is None:
         return ""
-    return node.text.decode("utf-8", "replace")
+    text = node.text
+    return "" if text is None else text.decode("utf-8", "replace")

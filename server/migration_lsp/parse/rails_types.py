@@ -10,6 +10,7 @@ pairs with the `add_foreign_key :orders, :users` it validates.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 from migration_lsp.parse.rails_syntax import UNKNOWN, Value
 
@@ -183,7 +184,9 @@ def table_of_model(constant: str) -> str:
 # --------------------------------------------------------------------------- names
 
 
+@lru_cache(maxsize=4096)
 def _hashed(identifier: str) -> str:
+    """(Cached: a migration names the same key in `up` and `down`, and so do its neighbours.)"""
     return hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:10]
 
 

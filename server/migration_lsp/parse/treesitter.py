@@ -55,6 +55,19 @@ def language(grammar: Grammar) -> Language:
 
 _local = threading.local()
 
+_new = object.__new__
+_set_start = Span.__dict__["start"].__set__
+_set_end = Span.__dict__["end"].__set__
+
+
+def make_span(start: int, end: int) -> Span:
+    """`Span(start, end)` without the frozen dataclass's `__init__` (which sets each field
+    through `object.__setattr__`): parsers build hundreds of thousands of spans."""
+    span = _new(Span)
+    _set_start(span, start)
+    _set_end(span, end)
+    return span
+
 
 def parser(grammar: Grammar) -> Parser:
     """A parser for `grammar`, one per thread (diagnostics are computed in worker threads)."""
@@ -70,15 +83,22 @@ def parser(grammar: Grammar) -> Parser:
 class TreeSource:
     """One document parsed with a grammar: the tree, and node positions as code-point spans."""
 
-    __slots__ = ("_ascii", "data", "grammar", "lines", "text", "tree")
+    __slots__ = ("_ascii", "_lines", "data", "grammar", "text", "tree")
 
     def __init__(self, text: str, grammar: Grammar) -> None:
         self.text = text
         self.grammar = grammar
         self.data = text.encode("utf-8", errors="surrogatepass")
         self.tree: Tree = parser(grammar).parse(self.data)
-        self.lines = LineIndex(text)
+        self._lines: LineIndex | None = None
         self._ascii = len(self.data) == len(text)
+
+    @property
+    def lines(self) -> LineIndex:
+        """Built on first use: only non-ASCII text needs it (byte offsets are offsets)."""
+        if self._lines is None:
+            self._lines = LineIndex(self.text)
+        return self._lines
 
     @property
     def root(self) -> Node:
@@ -93,12 +113,49 @@ class TreeSource:
         return len(self.data[:byte].decode("utf-8", errors="replace"))
 
     def span(self, node: Node) -> Span:
-        return Span(
+        if self._ascii:  # the hottest call of every tree-sitter parser: no points needed
+            span = _new(Span)
+            _set_start(span, node.start_byte)
+            _set_end(span, node.end_byte)
+            return span
+        return make_span(
+            self.offset(node.start_byte, node.start_point),
+            self.offset(node.end_byte, node.end_point),
+        )
+
+    def start(self, node: Node) -> int:
+        """`span(node).start`."""
+        if self._ascii:
+            return node.start_byte
+        return self.offset(node.start_byte, node.start_point)
+
+    def end(self, node: Node) -> int:
+        """`span(node).end`."""
+        if self._ascii:
+            return node.end_byte
+        return self.offset(node.end_byte, node.end_point)
+
+    def between(self, first: Node, last: Node) -> Span:
+        """From the start of `first` to the end of `last` (a callee with its receiver)."""
+        if self._ascii:
+            span = _new(Span)
+            _set_start(span, first.start_byte)
+            _set_end(span, last.end_byte)
+            return span
+        return make_span(self.start(first), self.end(last))
+
+    def bounds(self, node: Node) -> tuple[int, int]:
+        """`span(node)` as a plain (start, end) pair, for loops that only need the numbers."""
+        if self._ascii:
+            return node.start_byte, node.end_byte
+        return (
             self.offset(node.start_byte, node.start_point),
             self.offset(node.end_byte, node.end_point),
         )
 
     def node_text(self, node: Node) -> str:
+        if self._ascii:  # (bytes are characters)
+            return self.text[node.start_byte : node.end_byte]
         return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
     def problems(self, limit: int = 1) -> list[ParseProblem]:
@@ -121,6 +178,30 @@ class TreeSource:
             if len(found) >= limit:
                 break
         return found
+
+
+def kind_ids(grammar: Grammar, *names: str) -> frozenset[int]:
+    """The `kind_id`s of the nodes whose `type` is one of `names`. Reading `Node.type` builds a
+    new string each time; comparing the `kind_id` int costs a fraction of that in hot loops."""
+    by_name = _kinds_by_name(grammar)
+    return frozenset(kind for name in names for kind in by_name.get(name, ()))
+
+
+@cache
+def _kinds_by_name(grammar: Grammar) -> dict[str, list[int]]:
+    found = language(grammar)
+    by_name: dict[str, list[int]] = {}
+    for kind in [*range(found.node_kind_count), 0xFFFF]:  # (0xFFFF: the ERROR nodes)
+        by_name.setdefault(found.node_kind_for_id(kind) or "", []).append(kind)
+    return by_name
+
+
+def field_id(grammar: Grammar, name: str) -> int:
+    """The id of a field, for `Node.child_by_field_id` (which skips the lookup by name)."""
+    found = language(grammar).field_id_for_name(name)
+    if found is None:
+        raise ValueError(f"no field {name!r} in the {grammar} grammar")
+    return found
 
 
 def walk(node: Node, descend: Callable[[Node], bool] | None = None) -> Iterator[Node]:
@@ -163,4 +244,8 @@ def ancestors(node: Node, root: Node) -> list[Node]:
 
 def named_children(node: Node) -> list[Node]:
     """Named children without comments (grammars put comments anywhere)."""
-    return [c for c in node.named_children if c.type != "comment"]
+    children = node.named_children  # a new list: callers may keep or change it
+    for child in children:
+        if child.type == "comment":
+            return [c for c in children if c.type != "comment"]
+    return children
