@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -182,6 +183,9 @@ def _check(args: argparse.Namespace) -> int:
 
         workspace.replay = replay
     result = workspace.check(paths)
+    # what the check found lives until the process ends: the collector need not walk its
+    # millions of objects again (a quarter of a second on 10,000 files) while the report is made
+    gc.freeze()
     if args.diff:
         for fixed in result.fixes:
             sys.stdout.write(fixed.diff(Path.cwd()))
