@@ -307,12 +307,13 @@ def parse_sql_document(
         return _Builder(chunk, grammar, positions, step)
 
     result = SqlResult()
+    problems, statements = result.problems, result.statements
+    add = statements.append
     for segment in parse_segments(text, grammar, dialect, step, offset, builder):
-        result.problems.extend(segment.problems)
+        if segment.problems:
+            problems.extend(segment.problems)
         if segment.span is not None:
-            result.statements.append(
-                Statement([], segment.span, segment.operations, segment=segment)
-            )
+            add(Statement([], segment.span, segment.operations, segment))
     if transaction is not None:
         mark_transactions(result, transaction)
     return result
@@ -329,6 +330,12 @@ def mark_transactions(result: SqlResult, transaction: TransactionMode) -> None:
     wrapped = always or (transaction == "multi" and len(result.statements) > 1)
     explicit = False
     for statement in result.statements:
+        flag = wrapped or explicit
+        for op in statement.operations:  # most statements: nothing to do
+            if op.in_transaction is not flag or isinstance(op, TransactionControl):
+                break
+        else:
+            continue
         flags = []
         differ = False
         for op in statement.operations:
