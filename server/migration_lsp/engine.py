@@ -100,16 +100,7 @@ def analyse(
 ) -> list[Finding]:
     """Run every enabled rule on one parsed migration (`history`/`applied`: the project's
     revision graph and what the default branch applied, for the history rules)."""
-    dialect = config.dialect or migration.dialect or "postgresql"
-    enabled = config.enabled_rules()
-    context = Context(
-        migration,
-        dialect,
-        config.check_downgrade,
-        config.postgres_version,
-        history=history,
-        applied=applied,
-    )
+    context, enabled = _context(migration, config, history, applied, watch=False)
     findings, _ = run_rules(context, RULES, enabled)
     return settle(findings, migration, config, enabled)
 
@@ -124,21 +115,32 @@ def analyse_again(
 ) -> tuple[list[Finding], Trace]:
     """`analyse`, for a document that is edited: the rules the edit since `previous` (the
     trace of its last version) cannot affect keep their findings (see `relint`)."""
-    dialect = config.dialect or migration.dialect or "postgresql"
-    enabled = config.enabled_rules()
+    context, enabled = _context(migration, config, history, applied, watch=True)
+    key = (context.dialect, config.check_downgrade, config.postgres_version, enabled)
+    rules = _applicable(RULES, enabled, context.dialect)
+    findings, trace = run_rules_watched(context, migration, rules, key, previous)
+    return settle(findings, migration, config, enabled, only_unlocated=True), trace
+
+
+def _context(
+    migration: Migration,
+    config: Config,
+    history: History | None,
+    applied: AppliedIndex | None,
+    *,
+    watch: bool,
+) -> tuple[Context, frozenset[str]]:
+    """The rules' context for `migration` under `config`, and the rules enabled."""
     context = Context(
         migration,
-        dialect,
+        config.dialect or migration.dialect or "postgresql",
         config.check_downgrade,
         config.postgres_version,
         history=history,
         applied=applied,
-        watch=True,
+        watch=watch,
     )
-    key = (dialect, config.check_downgrade, config.postgres_version, enabled)
-    rules = _applicable(RULES, enabled, dialect)
-    findings, trace = run_rules_watched(context, migration, rules, key, previous)
-    return settle(findings, migration, config, enabled, only_unlocated=True), trace
+    return context, config.enabled_rules()
 
 
 def run_rules(

@@ -104,6 +104,11 @@ class LineIndex:
         self._ascii = text.isascii()
 
     @property
+    def starts(self) -> list[int]:
+        """The offset where each line starts (read-only)."""
+        return self._starts
+
+    @property
     def line_count(self) -> int:
         return len(self._starts)
 

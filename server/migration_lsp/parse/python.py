@@ -131,13 +131,7 @@ class PythonSource:
             self._ends = [lines.offset(i, _FAR) for i in range(count)]
             return self._starts
         # "\n" the only line break: `LineIndex`'s starts, each line ending before the next
-        starts = [0]
-        find = text.find
-        pos = find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find("\n", pos + 1)
-        self._starts = starts
+        starts = self._starts = lines.starts
         self._ends = [start - 1 for start in starts[1:]]
         self._ends.append(len(text))
         return starts
