@@ -3,13 +3,12 @@ counts as applied; judged from git, in the work tree and in unsaved editor buffe
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from gitrepo import git
 from migration_lsp.engine import Workspace, analyse_document
 from migration_lsp.project.config import Config
 from migration_lsp.project.detect import detect_projects
@@ -21,17 +20,6 @@ EMAIL = VERSIONS / "27c6a30d7c24_add_email.py"
 USERS = VERSIONS / "1975ea83b712_create_users.py"
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-
-
-def git(root: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Dev",
-        "GIT_AUTHOR_EMAIL": "dev@example.com",
-        "GIT_COMMITTER_NAME": "Dev",
-        "GIT_COMMITTER_EMAIL": "dev@example.com",
-    }
-    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
 @pytest.fixture
