@@ -418,7 +418,19 @@ def _round_trips(value: Any) -> bool:
 
 
 _SEVERITIES = {int(s): s for s in Severity}
-_FIELDS = ("rule", "message", "span", "severity", "fix", "path", "start", "end", "scope", "data")
+_FIELDS = (
+    "rule",
+    "message",
+    "span",
+    "severity",
+    "fix",
+    "path",
+    "start",
+    "end",
+    "scope",
+    "data",
+    "memo",
+)
 assert tuple(f.name for f in fields(Finding)) == _FIELDS, "decode_findings builds them in order"
 
 

@@ -66,9 +66,6 @@ class Trace:
     runs: dict[str, RuleRun]
     rerun: tuple[str, ...] = ()
     """The rules that ran (the others' findings were carried over from the last version)."""
-    origins: dict[int, Finding] = field(default_factory=dict)
-    """The finding of the last version each moved copy (by `id`) was made from: the language
-    server reuses its encoding when it stands at the same place."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,21 +92,19 @@ def run_rules_watched(
 ) -> tuple[list[Finding], Trace]:
     """The raw findings of `rules` on `context` (a watching one, on `migration`), as
     `engine.run_rules` gives them and in the same order, reusing the findings of `previous`
-    where the edit cannot change them; the trace for the next version; and the `id`s of the
-    findings whose (line, column) positions are known already (carried over the edit)."""
+    where the edit cannot change them; and the trace for the next version."""
     edit = None
     if previous is not None and previous.key == key:
         edit = edit_between(previous.migration, migration)
     findings: list[Finding] = []
     runs: dict[str, RuleRun] = {}
     rerun: list[str] = []
-    origins: dict[int, Finding] = {}
     for rule in rules:
         if migration.problems and rule.id != PARSE_ERROR:
             continue
         kept = None
         if previous is not None and edit is not None:
-            kept = _kept(previous.runs.get(rule.id), edit, context, origins)
+            kept = _kept(previous.runs.get(rule.id), edit, context)
         if kept is not None:
             runs[rule.id] = kept
             findings.extend(kept.findings)
@@ -125,18 +120,16 @@ def run_rules_watched(
         reads = context.reads
         runs[rule.id] = RuleRun.of(found, None if reads is None else frozenset(reads))
         findings.extend(found)
-    return findings, Trace(migration, key, runs, tuple(rerun), origins)
+    return findings, Trace(migration, key, runs, tuple(rerun))
 
 
-def _kept(
-    run: RuleRun | None, edit: Edit, context: Context, origins: dict[int, Finding]
-) -> RuleRun | None:
+def _kept(run: RuleRun | None, edit: Edit, context: Context) -> RuleRun | None:
     """`run`'s findings carried over the edit, when it read nothing the edit changed (no
     operation of the kinds it asked for, no fact whose value `context` now finds different)
     and none of them touches the edited text. Those before the edit stay as they are; those
-    after it are copies moved by the edit's length change, keeping their positions when they
-    are on a later line and no line break was typed (`origins` notes what they were made
-    from). The others are left `UNLOCATED`, for the engine to locate."""
+    after it are copies moved by the edit's length change, keeping their positions (and their
+    `memo`) when they are on a later line and no line break was typed. The others are left
+    `UNLOCATED`, for the engine to locate."""
     if run is None or run.reads is None or run.lows is None:
         return None
     kinds = tuple(kind for kind in run.reads if isinstance(kind, type))
@@ -165,10 +158,10 @@ def _kept(
         copy.fix, copy.data = None, {}
         begin = finding.start
         if line is not None and begin is not UNLOCATED and begin[0] > line:
-            copy.start, copy.end = begin, finding.end
-            origins[id(copy)] = finding
+            copy.start, copy.end, copy.memo = begin, finding.end, finding.memo
         else:
             copy.start = copy.end = UNLOCATED
+            copy.memo = None
         keep(copy)
     return RuleRun(
         moved,

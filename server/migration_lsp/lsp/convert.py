@@ -91,7 +91,6 @@ def diagnostic(finding: Finding, positions: Positions) -> lsp.Diagnostic:
         code_description=lsp.CodeDescription(href=finding.url),
         source=SOURCE,
         tags=[lsp.DiagnosticTag.Unnecessary] if finding.rule == UNUSED_IGNORE else None,
-        data={"rule": finding.rule},
     )
 
 
@@ -163,7 +162,6 @@ def diagnostic_json(finding: Finding, positions: Positions) -> dict[str, Any]:
         "code": finding.rule,
         "codeDescription": {"href": finding.url},
         "source": SOURCE,
-        "data": {"rule": finding.rule},
     }
     if finding.rule == UNUSED_IGNORE:
         found["tags"] = [lsp.DiagnosticTag.Unnecessary.value]

@@ -31,7 +31,6 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import RPCMessage, RPCRequest
 
 from migration_lsp import __version__
-from migration_lsp.findings import Finding
 from migration_lsp.lsp import actions, completion, history, hover, navigation
 from migration_lsp.lsp.convert import (
     SOURCE,
@@ -154,19 +153,12 @@ class MigrationProtocol(LanguageServerProtocol):
 
 @dataclass(slots=True)
 class _Rendered:
-    """A document's last diagnostics: its findings, each one's JSON, and the JSON by what the
-    diagnostic says and where, for the configuration (`generation`) and position encoding
-    they were made with."""
+    """The JSON of a document's last diagnostics that no finding holds any more (those a
+    rule reported again), by what each diagnostic says and where, for the owner of the
+    memos they were made with (see `MigrationServer.diagnostics_json`)."""
 
-    generation: int
-    encoding: str
-    findings: list[Finding] = field(default_factory=list)
-    items: list[str] = field(default_factory=list)
+    owner: tuple[object, int] | None
     keys: dict[tuple[object, ...], str] = field(default_factory=dict)
-
-    def index(self) -> dict[int, int]:
-        """Where each finding (by `id`: they are alive, held here) is in `findings`."""
-        return dict(zip(map(id, self.findings), range(len(self.findings)), strict=True))
 
 
 class MigrationServer(LanguageServer):
@@ -213,45 +205,39 @@ class MigrationServer(LanguageServer):
     def diagnostics_json(self, document: Document) -> EncodedJson:
         """The document's diagnostics as one JSON array, built once per analysis.
 
-        After an edit, the findings before it are the same objects as last time and those
-        after it copies moved from them without changing place (`Trace.origins`): their JSON
-        is taken over as it was. The others are encoded, or found again by what they say and
-        where (`_Rendered.keys`)."""
+        Each diagnostic's JSON is kept on its finding (`Finding.memo`): after an edit, the
+        findings before it are the same objects as last time and those after it copies that
+        kept their place and their memo (`relint`). The others are encoded, or found again
+        by what they say and where (`_Rendered.keys`: a rule that ran again)."""
         cached = document.rendered
         if cached is None or cached[0] != self.encoding:
             positions = self.positions(document)
-            units = positions.columns_are_units
+            # a memo holds (line, code-point column) positions: good for any encoding
+            # where those are the units, under the configuration it was made with
+            owner = (self.session, document.generation) if positions.columns_are_units else None
             findings = document.analysis.findings
             last = self._rendered.get(document.uri)
-            if last is None or (last.generation, last.encoding) != (
-                document.generation,
-                self.encoding,
-            ):
-                last = _Rendered(document.generation, self.encoding)
-            trace = document.analysis.trace
-            origins = trace.origins if trace is not None else {}
-            where, old_items = last.index(), last.items
+            if last is None or last.owner != owner:
+                last = _Rendered(owner)
             keys: dict[tuple[object, ...], str] = {}
-            items = []
+            items: list[str] = []
+            add = items.append
             for finding in findings:
-                at = where.get(id(finding)) if units else None
-                if at is None and origins:
-                    origin = origins.get(id(finding))
-                    at = where.get(id(origin)) if origin is not None and units else None
-                if at is not None:
-                    items.append(old_items[at])
+                memo = finding.memo
+                if memo is not None and memo[0] == owner:
+                    add(memo[1])
                     continue
                 key = (finding.rule, finding.message, finding.severity, finding.start, finding.end)
                 item = keys.get(key) or last.keys.get(key)
-                if item is None or not units:
+                if item is None or owner is None:
                     item = encode_json(diagnostic_json(finding, positions))
+                if owner is not None:
+                    finding.memo = (owner, item)
                 keys[key] = item
-                items.append(item)
+                add(item)
             if len(keys) < len(findings) and len(last.keys) <= 2 * len(findings) + 64:
                 keys = {**last.keys, **keys}  # what was encoded before, within bounds
-            self._rendered[document.uri] = _Rendered(
-                document.generation, self.encoding, findings, items, keys
-            )
+            self._rendered[document.uri] = _Rendered(owner, keys)
             cached = document.rendered = (self.encoding, encoded_list(items))
         return cached[1]
 
