@@ -156,6 +156,79 @@ def test_an_edit_in_one_statement_reruns_only_the_rules_that_read_its_kind(
     )
 
 
+def test_rules_about_the_whole_file_keep_their_findings_over_an_edit_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """The lock-timeout, mixed-change and held-lock rules depend on a few facts (the first
+    unguarded lock, which units change the schema, whether anything runs in a transaction):
+    typing in a later statement leaves them, and they do not run again."""
+    project, path = project_for(tmp_path, "sql")
+    project.dialect = "postgresql"
+    config = Config()
+    text = sql_file(200, "sql")
+    first = analyse_document(str(path), text, project, config, edited=None)
+    at = text.index("RENAME COLUMN a TO b", len(text) // 2) + len("RENAME COLUMN a TO b")
+    typed = text[:at] + "x" + text[at:]
+    again = analyse_document(str(path), typed, project, config, edited=first)
+    assert again.trace is not None
+    rerun = set(again.trace.rerun)
+    assert "rename-column" in rerun
+    for whole_file in (
+        "missing-lock-timeout",
+        "mixed-schema-and-data-change",
+        "statements-after-access-exclusive",
+    ):
+        assert whole_file not in rerun
+    rules = {f.rule for f in again.findings}
+    assert {"missing-lock-timeout", "mixed-schema-and-data-change"} <= rules
+    assert seen(again.findings) == seen(
+        analyse_document(str(path), typed, project, config).findings
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "typed", "appears", "goes"),
+    [
+        (  # the first schema change makes the earlier UPDATE a mixed change
+            "UPDATE t1 SET a = 1;\nUPDATE t2 SET a = 2;\n",
+            "UPDATE t1 SET a = 1;\nUPDATE t2 SET a = 2;\nALTER TABLE t1 ADD COLUMN z int;\n",
+            "mixed-schema-and-data-change",
+            None,
+        ),
+        (  # a lock_timeout typed before the first lock
+            "SELECT 1;\nALTER TABLE t1 ADD COLUMN z int;\n",
+            "SET lock_timeout = '2s';\nALTER TABLE t1 ADD COLUMN z int;\n",
+            None,
+            "missing-lock-timeout",
+        ),
+        (  # a transaction opened: the lock is now held while the UPDATE runs
+            "ALTER TABLE t1 ADD COLUMN z int;\nUPDATE t1 SET z = 1;\nCOMMIT;\n",
+            "BEGIN;\nALTER TABLE t1 ADD COLUMN z int;\nUPDATE t1 SET z = 1;\nCOMMIT;\n",
+            "statements-after-access-exclusive",
+            None,
+        ),
+    ],
+)
+def test_an_edit_that_changes_a_whole_file_fact_changes_the_findings(
+    tmp_path: Path, text: str, typed: str, appears: str | None, goes: str | None
+) -> None:
+    project, path = project_for(tmp_path, "sql")
+    project.dialect = "postgresql"
+    config = Config()
+    first = analyse_document(str(path), text, project, config, edited=None)
+    again = analyse_document(str(path), typed, project, config, edited=first)
+    before, after = {f.rule for f in first.findings}, {f.rule for f in again.findings}
+    if appears:
+        assert appears not in before
+        assert appears in after
+    if goes:
+        assert goes in before
+        assert goes not in after
+    assert seen(again.findings) == seen(
+        analyse_document(str(path), typed, project, config).findings
+    )
+
+
 def test_a_new_table_earlier_in_the_file_changes_the_findings_after_it(tmp_path: Path) -> None:
     """Creating a table makes later statements on it free of lock warnings: the rules that
     asked whether a table is new run again."""

@@ -105,7 +105,8 @@ class Fact:
     """A rule read `compute(context)` (see `Context.fact`) and found `value`."""
 
     compute: Callable[[Context], object]
-    value: object
+    value: object = field(hash=False)
+    """Compared, never hashed: an operation can be a fact (operations are not hashable)."""
 
 
 class _Watched:

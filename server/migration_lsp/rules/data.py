@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migration_lsp.findings import Finding
-from migration_lsp.model import DataChange, ExecuteSQL, Operation, Severity, changes_schema
+from migration_lsp.model import DataChange, ExecuteSQL, Severity, changes_schema
 from migration_lsp.rules.base import PG, Context, rule
 
 _FRAMEWORK_MODULES = ("django.", "sqlalchemy", "alembic", "flask_sqlalchemy", "sqlmodel")
@@ -59,25 +59,30 @@ def mixed_schema_and_data_change(ctx: Context) -> Iterator[Finding]:
     ## Fix safety
     No automatic fix.
     """
-    units: dict[int, list[Operation]] = {}  # one unit per Liquibase changeSet
-    for op in ctx.operations():
-        units.setdefault(ctx.transaction_of(op)[1], []).append(op)
-    for ops in units.values():
-        if any(changes_schema(op) for op in ops):
-            yield from _data_after_schema(ctx, ops)
-
-
-def _data_after_schema(ctx: Context, ops: list[Operation]) -> Iterator[Finding]:
-    """The first data change of one unit that also changes the schema."""
-    for op in ops:
-        if isinstance(op, DataChange) and not ctx.is_new_table(op.table, op):
+    schema = ctx.fact(_schema_units)
+    if not schema:
+        return
+    reported: set[int] = set()
+    for op in ctx.of(DataChange):  # the first data change of each unit that changes the schema
+        unit = ctx.transaction_of(op)[1]
+        if unit in schema and unit not in reported and not ctx.is_new_table(op.table, op):
+            reported.add(unit)
             what = "RunPython" if op.kind == "python" else op.kind.replace("_", " ").upper()
             yield ctx.finding(
                 op,
                 f"This migration changes the schema and also moves data ({what}). Split the data "
                 "change into its own migration.",
             )
-            return
+
+
+def _schema_units(ctx: Context) -> frozenset[int]:
+    """The transaction units (`Context.transaction_of`: one per step, or one per Liquibase
+    changeSet) whose judged operations change the schema. An edit that keeps this set and
+    no data change keeps the findings."""
+    ops = ctx.operations()
+    if ctx.migration.tool != "liquibase":  # one unit: the first schema change decides
+        return frozenset({-1}) if any(map(changes_schema, ops)) else frozenset()
+    return frozenset(ctx.transaction_of(op)[1] for op in ops if changes_schema(op))
 
 
 @rule(

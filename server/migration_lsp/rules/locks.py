@@ -1000,18 +1000,27 @@ def missing_lock_timeout(ctx: Context) -> Iterator[Finding]:
     """
     if ctx.migration.runner.get("lock_timeout"):
         return
+    op = ctx.fact(_first_unguarded_lock)
+    if op is not None:
+        yield ctx.finding(
+            op,
+            "This migration locks an existing table without a lock_timeout: while it waits "
+            "for running transactions, every query on the table queues behind it. Set "
+            "lock_timeout (e.g. SET lock_timeout = '5s') before the first locking statement.",
+            part="keyword",
+        )
+
+
+def _first_unguarded_lock(ctx: Context) -> Operation | None:
+    """The first judged operation taking a strong lock on an existing table before any
+    `SET lock_timeout`, or None. The finding depends on it alone: an edit after it (or one
+    that leaves it equal) changes nothing (see `Context.fact`)."""
     for op in ctx.operations():
         if isinstance(op, SetSetting) and op.name == "lock_timeout":
-            return
+            return None
         if _takes_strong_lock(op) and _existing(ctx, op, _table_of(op)):
-            yield ctx.finding(
-                op,
-                "This migration locks an existing table without a lock_timeout: while it waits "
-                "for running transactions, every query on the table queues behind it. Set "
-                "lock_timeout (e.g. SET lock_timeout = '5s') before the first locking statement.",
-                part="keyword",
-            )
-            return
+            return op
+    return None
 
 
 def _table_of(op: Operation) -> str | None:

@@ -982,6 +982,8 @@ def statements_after_access_exclusive(ctx: Context) -> Iterator[Finding]:
     Display-only: the code action says to put the statement last or in a migration of its own;
     how to split the migration is a design choice.
     """
+    if not ctx.fact(_any_in_transaction):  # no lock outlives its statement
+        return
     for ops in _by_step(ctx).values():
         locked: tuple[Operation, str] | None = None
         following: list[Operation] = []
@@ -1005,6 +1007,11 @@ def statements_after_access_exclusive(ctx: Context) -> Iterator[Finding]:
                     locked = (op, table)
             else:
                 following.append(op)
+
+
+def _any_in_transaction(ctx: Context) -> bool:
+    """Whether any judged operation runs inside a transaction."""
+    return any(op.in_transaction for op in ctx.operations())
 
 
 def _after_lock(ctx: Context, op: Operation, table: str, count: int) -> Finding:
