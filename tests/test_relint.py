@@ -114,7 +114,7 @@ def test_edits_report_what_a_full_analysis_reports(
     )
     text = sql_file(40, tool).replace("\n", newline)
     previous: Analysis | None = None
-    reused = 0
+    reused = narrowed = 0
     for step in range(120):
         if step % 5 == 4:  # a stray keystroke, undone at the next step
             texts = [scramble(rng, text), text]
@@ -129,8 +129,10 @@ def test_edits_report_what_a_full_analysis_reports(
             assert seen(edited.findings) == seen(full.findings), (step, text)
             assert edited.trace is not None
             reused += len(edited.trace.runs) - len(edited.trace.rerun)
+            narrowed += len(edited.trace.narrowed)
             previous = edited
     assert reused > 300  # the comparisons above covered findings carried over edits
+    assert narrowed > 20  # and rules that judged only the edited operations
 
 
 def test_an_edit_in_one_statement_reruns_only_the_rules_that_read_its_kind(
@@ -172,7 +174,7 @@ def test_rules_about_the_whole_file_keep_their_findings_over_an_edit_elsewhere(
     again = analyse_document(str(path), typed, project, config, edited=first)
     assert again.trace is not None
     rerun = set(again.trace.rerun)
-    assert "rename-column" in rerun
+    assert "rename-column" in again.trace.narrowed  # it judged the one edited rename
     for whole_file in (
         "missing-lock-timeout",
         "mixed-schema-and-data-change",

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from migration_lsp.findings import UNLOCATED, Finding
-from migration_lsp.model import Migration
+from migration_lsp.model import Migration, Operation
 from migration_lsp.rules.base import HEADER, Context, Fact, Rule
 from migration_lsp.rules.registry import PARSE_ERROR
 from migration_lsp.text import common_prefix, common_suffix
@@ -66,6 +66,8 @@ class Trace:
     runs: dict[str, RuleRun]
     rerun: tuple[str, ...] = ()
     """The rules that ran (the others' findings were carried over from the last version)."""
+    narrowed: tuple[str, ...] = ()
+    """The rules that judged only the operations the edit changed (`Rule.subjects`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,11 @@ class Edit:
     line: int | None = None
     """The line of `start` when the edit neither removed nor added a line break: findings on
     later lines keep their line and column."""
+    changed: list[Operation] = field(default_factory=list)
+    """The operations of the new version that are not the old ones kept or moved."""
+    region: tuple[int, int] = (0, 0)
+    """`[low, high)` of the old version holding the edited text and every operation the edit
+    changed (before and after it); the same text is `[low, high + delta)` of the new one."""
 
 
 def run_rules_watched(
@@ -99,12 +106,20 @@ def run_rules_watched(
     findings: list[Finding] = []
     runs: dict[str, RuleRun] = {}
     rerun: list[str] = []
+    narrowed: list[str] = []
     for rule in rules:
         if migration.problems and rule.id != PARSE_ERROR:
             continue
         kept = None
         if previous is not None and edit is not None:
-            kept = _kept(previous.runs.get(rule.id), edit, context)
+            run = previous.runs.get(rule.id)
+            touched = _touched(run, edit, context)
+            if touched == () and run is not None:
+                kept = _kept(run, edit)
+            if kept is None and touched is not None and rule.subjects:
+                kept = _rejudged(rule, run, edit, context, touched)
+                if kept is not None:
+                    narrowed.append(rule.id)
         if kept is not None:
             runs[rule.id] = kept
             findings.extend(kept.findings)
@@ -120,25 +135,29 @@ def run_rules_watched(
         reads = context.reads
         runs[rule.id] = RuleRun.of(found, None if reads is None else frozenset(reads))
         findings.extend(found)
-    return findings, Trace(migration, key, runs, tuple(rerun))
+    return findings, Trace(migration, key, runs, tuple(rerun), tuple(narrowed))
 
 
-def _kept(run: RuleRun | None, edit: Edit, context: Context) -> RuleRun | None:
-    """`run`'s findings carried over the edit, when it read nothing the edit changed (no
-    operation of the kinds it asked for, no fact whose value `context` now finds different)
-    and none of them touches the edited text. Those before the edit stay as they are; those
-    after it are copies moved by the edit's length change, keeping their positions (and their
-    `memo`) when they are on a later line and no line break was typed. The others are left
-    `UNLOCATED`, for the engine to locate."""
+def _touched(run: RuleRun | None, edit: Edit, context: Context) -> tuple[type, ...] | None:
+    """The kinds of operation the edit changed among those `run`'s rule read; None when the
+    run cannot be reused at all (it read everything, its findings point into the text in
+    other ways, or a fact it read has another value now)."""
     if run is None or run.reads is None or run.lows is None:
         return None
     kinds = tuple(kind for kind in run.reads if isinstance(kind, type))
-    if any(issubclass(kind, kinds) for kind in edit.kinds):
-        return None
     for fact in run.reads:
         if isinstance(fact, Fact) and context.fact(fact.compute) != fact.value:
             return None
-    start, old_end, delta, line = edit.start, edit.old_end, edit.delta, edit.line
+    return tuple(kind for kind in edit.kinds if issubclass(kind, kinds))
+
+
+def _kept(run: RuleRun, edit: Edit) -> RuleRun | None:
+    """`run`'s findings carried over the edit (its rule read nothing the edit changed), when
+    none of them touches the edited text. Those before the edit stay as they are; those
+    after it are copies moved by the edit's length change. The others are left `UNLOCATED`,
+    for the engine to locate."""
+    assert run.lows is not None
+    start, old_end, delta = edit.start, edit.old_end, edit.delta
     findings, lows, highs = run.findings, run.lows, run.highs
     before = bisect.bisect_left(lows, start)
     after = bisect.bisect_left(lows, old_end, before)
@@ -146,9 +165,66 @@ def _kept(run: RuleRun | None, edit: Edit, context: Context) -> RuleRun | None:
         return None  # a finding on the edited text, or around it
     if before == len(findings) or not delta:
         return RuleRun(findings, run.reads, lows, highs)
-    moved = findings[:before]
+    return RuleRun(
+        findings[:before] + _moved(findings[after:], edit),
+        run.reads,
+        lows[:before] + [low + delta for low in lows[after:]],
+        highs[:before] + [high + delta for high in highs[after:]],
+    )
+
+
+def _rejudged(
+    rule: Rule, run: RuleRun | None, edit: Edit, context: Context, touched: tuple[type, ...]
+) -> RuleRun | None:
+    """`run`'s findings outside the edited region carried over (as `_kept` does), and the
+    rule's judgement of the operations the edit changed, when the edit changed no operation
+    the rule reads other than its `subjects` (see `Rule.subjects`); None when that does not
+    hold, or the fresh findings stray from the region: the rule then runs on everything."""
+    subjects = rule.subjects
+    if run is None or run.reads is None or run.lows is None:
+        return None
+    if not all(issubclass(kind, subjects) for kind in touched):
+        return None
+    low, high = edit.region
+    delta = edit.delta
+    findings, lows, highs = run.findings, run.lows, run.highs
+    before = bisect.bisect_left(lows, low)
+    after = bisect.bisect_left(lows, high, before)
+    if before and max(highs[:before]) > low:
+        return None
+    context.rule = rule
+    context.reads = set()
+    context.narrowed(subjects, edit.changed)
+    try:
+        fresh = list(rule.check(context))
+    except Exception:
+        return None  # the full run reports it
+    finally:
+        context.narrowed(subjects, None)
+    reads = context.reads
+    if reads is None:
+        return None
+    judged = RuleRun.of(fresh, frozenset(reads) | run.reads)
+    if judged.lows is None:
+        return None
+    if fresh and (judged.lows[0] < low or max(judged.highs) > high + delta):
+        return None  # not within the operations it judged
+    return RuleRun(
+        findings[:before] + fresh + _moved(findings[after:], edit),
+        judged.reads,
+        lows[:before] + judged.lows + [x + delta for x in lows[after:]],
+        highs[:before] + judged.highs + [x + delta for x in highs[after:]],
+    )
+
+
+def _moved(findings: list[Finding], edit: Edit) -> list[Finding]:
+    """Copies of `findings` (all after the edit) moved by its length change, keeping their
+    positions (and their `memo`) when they are on a later line and no line break was
+    typed."""
+    delta, line = edit.delta, edit.line
+    moved: list[Finding] = []
     keep = moved.append
-    for finding in findings[after:]:  # written out: thousands per keystroke
+    for finding in findings:  # written out: thousands per keystroke
         copy: Finding = _new(Finding)
         copy.rule, copy.message = finding.rule, finding.message
         copy.severity, copy.path = finding.severity, finding.path
@@ -163,12 +239,7 @@ def _kept(run: RuleRun | None, edit: Edit, context: Context) -> RuleRun | None:
             copy.start = copy.end = UNLOCATED
             copy.memo = None
         keep(copy)
-    return RuleRun(
-        moved,
-        run.reads,
-        lows[:before] + [low + delta for low in lows[after:]],
-        highs[:before] + [high + delta for high in highs[after:]],
-    )
+    return moved
 
 
 _new = object.__new__
@@ -218,11 +289,15 @@ def edit_between(old: Migration, new: Migration) -> Edit | None:
         ):
             break
         tail += 1
-    changed = ops_a[head : len(ops_a) - tail] + ops_b[head : len(ops_b) - tail]
+    removed, added = ops_a[head : len(ops_a) - tail], ops_b[head : len(ops_b) - tail]
     line = None
     if not _breaks(a, start, old_end) and not _breaks(b, start, old_end + delta):
         line = old.lines.position(start)[0]
-    return Edit(start, old_end, delta, frozenset(type(op) for op in changed), line)
+    # before `start` both texts are the same, and from `old_end` on the same but moved
+    low = min([start, *(op.span.start for op in removed), *(op.span.start for op in added)])
+    high = max([old_end, *(op.span.end for op in removed), *(op.span.end - delta for op in added)])
+    kinds = frozenset(type(op) for op in removed + added)
+    return Edit(start, old_end, delta, kinds, line, added, (low, high))
 
 
 def _breaks(text: str, start: int, end: int) -> bool:

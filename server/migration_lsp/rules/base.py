@@ -48,6 +48,11 @@ class Rule:
     """Name of the quick fix the rule offers, when it has one."""
     anchors: dict[str, str] = field(default_factory=dict)
     """Equivalent checks in other linters: {"squawk": "require-concurrent-index-creation"}."""
+    subjects: tuple[type[Operation], ...] = ()
+    """The kinds of operation the rule judges one at a time (asked for with `Context.of`):
+    each finding lies within one of them and depends only on it and on the other things the
+    rule reads. After an edit that changed only operations of these kinds, the rule judges
+    just the changed ones (`relint`)."""
 
     @property
     def doc(self) -> str:
@@ -67,6 +72,7 @@ def rule(
     default_enabled: bool = True,
     fix: str | None = None,
     anchors: dict[str, str] | None = None,
+    subjects: tuple[type[Operation], ...] = (),
 ) -> Callable[[Check], Rule]:
     """Turn a check function into a `Rule`. No registration happens here: see `registry.py`."""
 
@@ -81,6 +87,7 @@ def rule(
             default_enabled=default_enabled,
             fix=fix,
             anchors=anchors or {},
+            subjects=subjects,
         )
 
     return wrap
@@ -163,6 +170,7 @@ class Context:
         self._memo: dict[object, Any] = {}
         self._kinds: dict[tuple[type, ...], list[Any]] = {}
         self._by_type: dict[type, list[Operation]] | None = None
+        self._only: tuple[tuple[type, ...], list[Operation]] | None = None
 
     @property
     def migration(self) -> Migration:
@@ -213,6 +221,9 @@ class Context:
         reads = self.reads
         if reads is not None:
             reads.update(kinds)
+        only = self._only
+        if only is not None and all(issubclass(kind, only[0]) for kind in kinds):
+            return [op for op in only[1] if isinstance(op, kinds)]
         found: list[Any] | None = self._kinds.get(kinds)
         if found is None:
             by_type = self._by_type
@@ -230,6 +241,16 @@ class Context:
             self._kinds[kinds] = found
         return cast("list[Op]", found)
 
+    def narrowed(self, subjects: tuple[type, ...], operations: list[Operation] | None) -> None:
+        """From now on `of` gives, for kinds among `subjects`, only those of `operations`
+        (the ones an edit changed) that are judged; None: all of them again."""
+        if operations is None:
+            self._only = None
+            return
+        wanted = self.check_downgrade
+        judged = [op for op in operations if op.step is Step.UP or wanted]
+        self._only = (subjects, judged)
+
     def every(self, *kinds: type[Op]) -> list[Op]:
         """The operations of `kinds` in every step (forward and reverse, judged or not), in
         order: for the rules about the file as written rather than the steps it runs."""
@@ -245,9 +266,10 @@ class Context:
         entry = self._memo.get(key)
         if entry is None:
             outer, self.reads = self.reads, set()
+            only, self._only = self._only, None  # about the whole migration, not a part
             value = compute(self)
             entry = self._memo[key] = (value, self.reads)
-            self.reads = outer
+            self.reads, self._only = outer, only
         reads, used = self.reads, entry[1]
         if reads is not None:
             if used is None:
@@ -266,8 +288,9 @@ class Context:
             value = cast("T", self._facts[compute])
         else:
             outer, self.reads = self.reads, set()
+            only, self._only = self._only, None  # about the whole migration, not a part
             value = compute(self)
-            self.reads = outer
+            self.reads, self._only = outer, only
             self._facts[compute] = value
         reads = self.reads
         if reads is not None:

@@ -21,6 +21,7 @@ from migration_lsp.rules.base import Context, rule
         "atlas": "BC102",
         "alembic-guard": "AG004",
     },
+    subjects=(RenameColumn,),
 )
 def rename_column(ctx: Context) -> Iterator[Finding]:
     """

@@ -505,6 +505,10 @@ def domain_with_constraint(ctx: Context) -> Iterator[Finding]:
             )
 
 
+_CREATING = (CreateTable, AddColumn, CreateIndex, AddConstraint, RenameColumn, RenameTable)
+"""The operations that name something new (`_created_names`)."""
+
+
 def _created_names(op: Operation) -> Iterator[tuple[str, str, str]]:
     """(what, name, span part) of every identifier `op` creates."""
     if isinstance(op, CreateTable):
@@ -531,6 +535,7 @@ def _created_names(op: Operation) -> Iterator[tuple[str, str, str]]:
     dialects=PG,
     fix="rename-identifier",
     anchors={"squawk": "identifier-too-long"},
+    subjects=_CREATING,
 )
 def identifier_too_long(ctx: Context) -> Iterator[Finding]:
     """
@@ -574,7 +579,7 @@ def identifier_too_long(ctx: Context) -> Iterator[Finding]:
     first bytes plus a hash (63 bytes at most). It is marked unsafe: later migrations that spell
     the old name need the new one. Table and column names are yours to choose.
     """
-    for op in ctx.of(CreateTable, AddColumn, CreateIndex, AddConstraint, RenameColumn, RenameTable):
+    for op in ctx.of(*_CREATING):
         for what, name, part in _created_names(op):
             if len(name) <= MAX_IDENTIFIER_BYTES // 4:  # short enough in any encoding
                 continue
