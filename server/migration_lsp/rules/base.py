@@ -7,6 +7,7 @@ in fixed sections: What it does / Why is this bad? / Example / Use instead / Fix
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -125,11 +126,15 @@ class _Watched:
 
     def __init__(self, migration: Migration, context: Context) -> None:
         self._migration = migration
-        self._context = context
+        # weak: the context holds this proxy, and a cycle would keep the whole migration
+        # alive after each analysis until the garbage collector walks it
+        self._context = weakref.ref(context)
 
     def __getattr__(self, name: str) -> Any:
         if name not in HEADER:
-            self._context.read_everything()
+            context = self._context()
+            if context is not None:
+                context.read_everything()
         return getattr(self._migration, name)
 
 
