@@ -229,9 +229,14 @@ def _moved(findings: list[Finding], edit: Edit) -> list[Finding]:
         copy.rule, copy.message = finding.rule, finding.message
         copy.severity, copy.path = finding.severity, finding.path
         span, scope = finding.span, finding.scope
-        copy.span = _span(span.start + delta, span.end + delta)
-        copy.scope = None if scope is None else _span(scope.start + delta, scope.end + delta)
-        copy.fix, copy.data = None, {}
+        copy.span = moved_span = _span(span.start + delta, span.end + delta)
+        if scope is span:
+            copy.scope = moved_span
+        elif scope is None:
+            copy.scope = None
+        else:
+            copy.scope = _span(scope.start + delta, scope.end + delta)
+        copy.fix, copy.data = None, finding.data  # empty: carried findings hold no data
         begin = finding.start
         if line is not None and begin is not UNLOCATED and begin[0] > line:
             copy.start, copy.end, copy.memo = begin, finding.end, finding.memo
@@ -263,6 +268,11 @@ def edit_between(old: Migration, new: Migration) -> Edit | None:
     sources_a, sources_b = old.sources, new.sources
     limit = min(len(ops_a), len(ops_b))
     head = 0
+    while head < limit:  # the same operations: kept by the parser as they were
+        x = ops_a[head]
+        if x is not ops_b[head] or x.span.end > start or sources_a[head] is not sources_b[head]:
+            break
+        head += 1
     while head < limit:  # the same statement text at the same place, run the same way
         x, y = ops_a[head], ops_b[head]
         if (

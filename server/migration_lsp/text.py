@@ -29,16 +29,16 @@ class Span:
 
 
 _new = object.__new__
-_set_start = vars(Span)["start"].__set__  # the slots' own setters (Span is frozen)
-_set_end = vars(Span)["end"].__set__
+set_span_start = vars(Span)["start"].__set__  # the slots' own setters (Span is frozen)
+set_span_end = vars(Span)["end"].__set__
 
 
 def fast_span(start: int, end: int) -> Span:
     """`Span(start, end)` without the frozen dataclass's checked `__init__` (moving the
     spans of thousands of operations or findings after an edit)."""
     span = _new(Span)
-    _set_start(span, start)
-    _set_end(span, end)
+    set_span_start(span, start)
+    set_span_end(span, end)
     return span
 
 

@@ -19,7 +19,7 @@ from typing import Literal
 from tree_sitter import Language, Node, Parser, Tree
 
 from migration_lsp.model import ParseProblem
-from migration_lsp.text import LineIndex, Span
+from migration_lsp.text import LineIndex, Span, fast_span, set_span_end, set_span_start
 
 Grammar = Literal["ruby", "php", "javascript", "typescript", "tsx", "xml"]
 
@@ -56,17 +56,10 @@ def language(grammar: Grammar) -> Language:
 _local = threading.local()
 
 _new = object.__new__
-_set_start = Span.__dict__["start"].__set__
-_set_end = Span.__dict__["end"].__set__
-
-
-def make_span(start: int, end: int) -> Span:
-    """`Span(start, end)` without the frozen dataclass's `__init__` (which sets each field
-    through `object.__setattr__`): parsers build hundreds of thousands of spans."""
-    span = _new(Span)
-    _set_start(span, start)
-    _set_end(span, end)
-    return span
+_set_start, _set_end = set_span_start, set_span_end
+make_span = fast_span
+"""`Span(start, end)` without the frozen dataclass's `__init__`: parsers build hundreds of
+thousands of spans."""
 
 
 def parser(grammar: Grammar) -> Parser:
