@@ -169,8 +169,11 @@ class Context:
         self.postgres_version = postgres_version
         """The PostgreSQL major version (config `postgres-version`)."""
         self.rule: Rule | None = None
-        self._created: dict[tuple[bool, str], int] | None = None
+        self._created: dict[tuple[bool, str], int] = {}
+        """Where each table was created (or renamed into existence), by step and name."""
         self._position: dict[int, int] = {}
+        """The index of each operation (by `id`) scanned so far (`_scan_to`)."""
+        self._scanned = 0
         self._operations: list[Operation] | None = None
         self._memo: dict[object, Any] = {}
         self._kinds: dict[tuple[type, ...], list[Any]] = {}
@@ -323,25 +326,35 @@ class Context:
         reads = self.reads
         if reads is not None:
             reads.update((CreateTable, RenameTable))
-        created_at = self._created
-        if created_at is None:
-            created_at = self._created = {}
-            position = self._position
-            for index, other in enumerate(self._migration.operations):
-                position[id(other)] = index
-                key = None
-                if isinstance(other, CreateTable):
-                    key = table_key(other.table)
-                elif isinstance(other, RenameTable) and (
-                    (other.step is Step.UP, table_key(other.table)) in created_at
-                ):
-                    key = table_key(other.new_name)
-                if key is not None:
-                    created_at.setdefault((other.step is Step.UP, key), index)
-        if not created_at:
-            return False
-        created = created_at.get((op.step is Step.UP, table_key(table)))
-        return created is not None and created <= self._position.get(id(op), len(self._position))
+        position = self._position.get(id(op))
+        if position is None:
+            position = self._scan_to(op)
+        created = self._created.get((op.step is Step.UP, table_key(table)))
+        return created is not None and created <= position
+
+    def _scan_to(self, op: Operation) -> int:
+        """The index of `op` among the operations (their number when it is none of them),
+        noting the tables created up to it. The scan goes on from where the last one
+        stopped: a rule asking about the first statement does not walk the whole file."""
+        operations, created_at, position = self._migration.operations, self._created, self._position
+        index, count = self._scanned, len(operations)
+        while index < count:
+            other = operations[index]
+            position[id(other)] = index
+            key = None
+            if isinstance(other, CreateTable):
+                key = table_key(other.table)
+            elif isinstance(other, RenameTable) and (
+                (other.step is Step.UP, table_key(other.table)) in created_at
+            ):
+                key = table_key(other.new_name)
+            if key is not None:
+                created_at.setdefault((other.step is Step.UP, key), index)
+            index += 1
+            if other is op:
+                break
+        self._scanned = index
+        return position.get(id(op), count)
 
     def finding(
         self,
