@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types as lsp
@@ -111,32 +112,49 @@ class EncodedJson(str):
     longer than analysing the edit; each diagnostic is encoded once, when it first appears."""
 
 
+@dataclass(frozen=True, slots=True)
+class Spliced:
+    """A JSON value written as its `parts` (JSON text, ASCII only) one after another: a
+    report wrapping a megabyte of encoded diagnostics is not copied into a larger string
+    (each copy of a string that size costs about a millisecond); `encoded_body` splices
+    the parts into the message."""
+
+    parts: tuple[str, ...]
+
+
 def encode_json(value: Any) -> EncodedJson:
     return EncodedJson(json.dumps(value, separators=(",", ":")))
 
 
 def encoded_list(items: Sequence[str]) -> EncodedJson:
-    """A JSON array of items encoded each on its own."""
-    return EncodedJson("[" + ",".join(items) + "]")
+    """A JSON array of items encoded each on its own (joined once: the brackets go on the
+    first and last item)."""
+    if not items:
+        return EncodedJson("[]")
+    parts = list(items)
+    parts[0] = "[" + parts[0]
+    parts[-1] = parts[-1] + "]"
+    return EncodedJson(",".join(parts))
 
 
-def encoded_body(message: Any) -> str | None:
-    """The JSON text of an outgoing message whose payload is `EncodedJson` (a response's
-    `result`, a notification's `RawJson` params holding `EncodedJson` values); None for any
-    other message, which pygls encodes itself."""
+def encoded_body(message: Any) -> list[str] | None:
+    """The JSON text of an outgoing message whose payload is already encoded (a response's
+    `result` that is `EncodedJson` or `Spliced`, a notification's `RawJson` params holding
+    `EncodedJson` values), in parts to be written one after another; None for any other
+    message, which pygls encodes itself."""
     result = getattr(message, "result", None)
-    if isinstance(result, EncodedJson) and getattr(message, "error", None) is None:
-        return f'{{"id":{json.dumps(message.id)},"jsonrpc":"2.0","result":{result}}}'
+    if isinstance(result, EncodedJson | Spliced) and getattr(message, "error", None) is None:
+        parts = result.parts if isinstance(result, Spliced) else (result,)
+        return [f'{{"id":{json.dumps(message.id)},"jsonrpc":"2.0","result":', *parts, "}"]
     if isinstance(message, RawJson) and isinstance(message.get("params"), RawJson):
         params = message["params"]
         if any(isinstance(v, EncodedJson) for v in params.values()):
-            parts = ",".join(
-                f"{json.dumps(k)}:{v if isinstance(v, EncodedJson) else json.dumps(v)}"
-                for k, v in params.items()
-            )
-            return (
-                f'{{"jsonrpc":"2.0","method":{json.dumps(message["method"])},"params":{{{parts}}}}}'
-            )
+            out = [f'{{"jsonrpc":"2.0","method":{json.dumps(message["method"])},"params":{{']
+            for index, (key, value) in enumerate(params.items()):
+                out.append(f"{',' if index else ''}{json.dumps(key)}:")
+                out.append(value if isinstance(value, EncodedJson) else json.dumps(value))
+            out.append("}}")
+            return out
     return None
 
 

@@ -37,6 +37,7 @@ from migration_lsp.lsp.convert import (
     EncodedJson,
     Positions,
     RawJson,
+    Spliced,
     diagnostic,
     diagnostic_json,
     encode_json,
@@ -135,13 +136,13 @@ class MigrationProtocol(LanguageServerProtocol):
         if body is None or writer is None or not self._include_headers:
             super()._send_data(data)
             return
-        payload = body.encode("utf-8")
+        parts = [part.encode("ascii") for part in body]  # encoded JSON is ASCII
         header = (
-            f"Content-Length: {len(payload)}\r\n"
+            f"Content-Length: {sum(map(len, parts))}\r\n"
             f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
         )
-        try:
-            written = writer.write(header.encode("ascii") + payload)
+        try:  # one write: a message is never interleaved with another thread's
+            written = writer.write(b"".join([header.encode("ascii"), *parts]))
             if inspect.isawaitable(written):  # an asynchronous transport
                 task = asyncio.ensure_future(written)
                 self._writes.add(task)
@@ -468,7 +469,7 @@ def create_server() -> MigrationServer:
         """A full report, in JSON form (no debounce: the client asks when it wants them)."""
         document = await ls.analyse(params.text_document.uri)
         items = ls.diagnostics_json(document) if document is not None else encoded_list([])
-        return EncodedJson(f'{{"kind":"full","items":{items}}}')
+        return Spliced(('{"kind":"full","items":', items, "}"))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
