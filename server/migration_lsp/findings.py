@@ -67,7 +67,7 @@ class Finding:
     """The whole operation the finding is about; ignore comments anywhere on it apply."""
     data: dict[str, Any] = field(default_factory=dict)
     """Facts the rule judged that its fix needs (the other heads of a multiple-heads finding)."""
-    memo: tuple[object, str] | None = field(default=None, compare=False, repr=False)
+    memo: tuple[object, bytes] | None = field(default=None, compare=False, repr=False)
     """An output's encoding of this finding, as `(owner, text)`: the language server keeps
     each diagnostic's JSON here. A copy moved over an edit that keeps its line, column and
     wording carries it (`relint`); the owner's token says which settings it was made with."""

@@ -106,54 +106,57 @@ def send_raw_json(converter: Any) -> None:
     converter.register_unstructure_hook(RawJson, lambda value: value)
 
 
-class EncodedJson(str):
-    """A value already encoded as JSON text (ASCII only): `encoded_body` splices it into the
-    message as it is. Encoding three thousand diagnostics again on every keystroke took
-    longer than analysing the edit; each diagnostic is encoded once, when it first appears."""
+class EncodedJson(bytes):
+    """A value already encoded as JSON (UTF-8 bytes, ASCII only): `encoded_body` splices
+    it into the message as it is. Encoding three thousand diagnostics again on every
+    keystroke took longer than analysing the edit; each diagnostic is encoded once, when it
+    first appears, as the bytes it is sent as."""
 
 
 @dataclass(frozen=True, slots=True)
 class Spliced:
-    """A JSON value written as its `parts` (JSON text, ASCII only) one after another: a
-    report wrapping a megabyte of encoded diagnostics is not copied into a larger string
-    (each copy of a string that size costs about a millisecond); `encoded_body` splices
-    the parts into the message."""
+    """A JSON value written as its `parts` (encoded JSON) one after another: a report
+    wrapping a megabyte of encoded diagnostics is not copied into a larger value (each copy
+    of that size costs about a millisecond); `encoded_body` splices the parts into the
+    message."""
 
-    parts: tuple[str, ...]
+    parts: tuple[bytes, ...]
 
 
 def encode_json(value: Any) -> EncodedJson:
-    return EncodedJson(json.dumps(value, separators=(",", ":")))
+    return EncodedJson(json.dumps(value, separators=(",", ":")).encode("ascii"))
 
 
-def encoded_list(items: Sequence[str]) -> EncodedJson:
+def encoded_list(items: Sequence[bytes]) -> EncodedJson:
     """A JSON array of items encoded each on its own (joined once: the brackets go on the
     first and last item)."""
     if not items:
-        return EncodedJson("[]")
+        return EncodedJson(b"[]")
     parts = list(items)
-    parts[0] = "[" + parts[0]
-    parts[-1] = parts[-1] + "]"
-    return EncodedJson(",".join(parts))
+    parts[0] = b"[" + parts[0]
+    parts[-1] = parts[-1] + b"]"
+    return EncodedJson(b",".join(parts))
 
 
-def encoded_body(message: Any) -> list[str] | None:
-    """The JSON text of an outgoing message whose payload is already encoded (a response's
+def encoded_body(message: Any) -> list[bytes] | None:
+    """The JSON of an outgoing message whose payload is already encoded (a response's
     `result` that is `EncodedJson` or `Spliced`, a notification's `RawJson` params holding
     `EncodedJson` values), in parts to be written one after another; None for any other
     message, which pygls encodes itself."""
     result = getattr(message, "result", None)
     if isinstance(result, EncodedJson | Spliced) and getattr(message, "error", None) is None:
         parts = result.parts if isinstance(result, Spliced) else (result,)
-        return [f'{{"id":{json.dumps(message.id)},"jsonrpc":"2.0","result":', *parts, "}"]
+        head = f'{{"id":{json.dumps(message.id)},"jsonrpc":"2.0","result":'
+        return [head.encode("utf-8"), *parts, b"}"]
     if isinstance(message, RawJson) and isinstance(message.get("params"), RawJson):
         params = message["params"]
         if any(isinstance(v, EncodedJson) for v in params.values()):
-            out = [f'{{"jsonrpc":"2.0","method":{json.dumps(message["method"])},"params":{{']
+            method = json.dumps(message["method"])
+            out = [f'{{"jsonrpc":"2.0","method":{method},"params":{{'.encode()]
             for index, (key, value) in enumerate(params.items()):
-                out.append(f"{',' if index else ''}{json.dumps(key)}:")
-                out.append(value if isinstance(value, EncodedJson) else json.dumps(value))
-            out.append("}}")
+                out.append(f"{',' if index else ''}{json.dumps(key)}:".encode())
+                out.append(value if isinstance(value, EncodedJson) else json.dumps(value).encode())
+            out.append(b"}}")
             return out
     return None
 

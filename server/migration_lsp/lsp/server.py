@@ -136,13 +136,12 @@ class MigrationProtocol(LanguageServerProtocol):
         if body is None or writer is None or not self._include_headers:
             super()._send_data(data)
             return
-        parts = [part.encode("ascii") for part in body]  # encoded JSON is ASCII
         header = (
-            f"Content-Length: {sum(map(len, parts))}\r\n"
+            f"Content-Length: {sum(map(len, body))}\r\n"
             f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
         )
         try:  # one write: a message is never interleaved with another thread's
-            written = writer.write(b"".join([header.encode("ascii"), *parts]))
+            written = writer.write(b"".join([header.encode("ascii"), *body]))
             if inspect.isawaitable(written):  # an asynchronous transport
                 task = asyncio.ensure_future(written)
                 self._writes.add(task)
@@ -159,7 +158,7 @@ class _Rendered:
     memos they were made with (see `MigrationServer.diagnostics_json`)."""
 
     owner: tuple[object, int] | None
-    keys: dict[tuple[object, ...], str] = field(default_factory=dict)
+    keys: dict[tuple[object, ...], bytes] = field(default_factory=dict)
 
 
 class MigrationServer(LanguageServer):
@@ -220,8 +219,8 @@ class MigrationServer(LanguageServer):
             last = self._rendered.get(document.uri)
             if last is None or last.owner != owner:
                 last = _Rendered(owner)
-            keys: dict[tuple[object, ...], str] = {}
-            items: list[str] = []
+            keys: dict[tuple[object, ...], bytes] = {}
+            items: list[bytes] = []
             add = items.append
             for finding in findings:
                 memo = finding.memo
@@ -469,7 +468,7 @@ def create_server() -> MigrationServer:
         """A full report, in JSON form (no debounce: the client asks when it wants them)."""
         document = await ls.analyse(params.text_document.uri)
         items = ls.diagnostics_json(document) if document is not None else encoded_list([])
-        return Spliced(('{"kind":"full","items":', items, "}"))
+        return Spliced((b'{"kind":"full","items":', items, b"}"))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
