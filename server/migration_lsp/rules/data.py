@@ -90,6 +90,7 @@ def _schema_units(ctx: Context) -> frozenset[int]:
     summary="UPDATE or DELETE over a whole table in one statement",
     severity=Severity.INFO,
     category="data",
+    subjects=(DataChange,),
 )
 def unbatched_data_update(ctx: Context) -> Iterator[Finding]:
     """
@@ -142,6 +143,7 @@ def unbatched_data_update(ctx: Context) -> Iterator[Finding]:
     category="data",
     dialects=PG,
     fix="limit-via-subquery",
+    subjects=(DataChange,),
 )
 def update_with_limit(ctx: Context) -> Iterator[Finding]:
     """

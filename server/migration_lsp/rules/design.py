@@ -121,13 +121,16 @@ def _definitions(ctx: Context) -> list[_Defined]:
     return ctx.memo(_definitions, lambda c: list(_find_definitions(c)))
 
 
-def _find_definitions(ctx: Context) -> Iterator[_Defined]:
+def _find_definitions(ctx: Context, new_tables: bool = True) -> Iterator[_Defined]:
+    """As `_definitions`; without `new_tables`, an ADD COLUMN's table is not looked up
+    (`new_table` False) for callers that do not use it."""
     for op in ctx.of(CreateTable, AddColumn):
         if isinstance(op, CreateTable):
             for column in op.columns:
                 yield _Defined(op, op.table, column, True)
         elif isinstance(op, AddColumn):
-            yield _Defined(op, op.table, op.column, ctx.is_new_table(op.table, op))
+            new = new_tables and ctx.is_new_table(op.table, op)
+            yield _Defined(op, op.table, op.column, new)
 
 
 def _where(item: _Defined) -> Span:
@@ -138,14 +141,17 @@ def _name(item: _Defined) -> str:
     return f"'{item.table}.{item.column.name}'"
 
 
-def _typed(ctx: Context) -> list[tuple[Operation, Span, str, str]]:
+_TYPING = (CreateTable, AddColumn, AlterColumn)
+"""The operations that write a column type (`_typed`)."""
+
+
+def _typed(ctx: Context) -> Iterator[tuple[Operation, Span, str, str]]:
     """(operation, range, 'table.column', type) for every column type the migration writes:
-    column definitions and `ALTER COLUMN ... TYPE`."""
-    return ctx.memo(_typed, lambda c: list(_find_typed(c)))
-
-
-def _find_typed(ctx: Context) -> Iterator[tuple[Operation, Span, str, str]]:
-    for item in _definitions(ctx):
+    column definitions (as `_definitions` lists them), then `ALTER COLUMN ... TYPE`. Each
+    depends on its operation alone, and is asked of `Context.of` by each rule rather than
+    shared (`memo`): a rule judging only the operations an edit changed (`Rule.subjects`) gets
+    only theirs."""
+    for item in _find_definitions(ctx, new_tables=False):
         if item.column.type:
             yield item.op, _where(item), _name(item), item.column.type
     for op in ctx.of(AlterColumn):
@@ -401,6 +407,7 @@ def _type_findings(
     dialects=PG,
     default_enabled=False,
     anchors={"squawk": "prefer-text-field"},
+    subjects=_TYPING,
 )
 def prefer_text_field(ctx: Context) -> Iterator[Finding]:
     """
@@ -446,6 +453,7 @@ def prefer_text_field(ctx: Context) -> Iterator[Finding]:
     category="design",
     dialects=PG,
     anchors={"squawk": "prefer-timestamptz"},
+    subjects=_TYPING,
 )
 def prefer_timestamptz(ctx: Context) -> Iterator[Finding]:
     """
@@ -510,6 +518,7 @@ def prefer_timestamptz(ctx: Context) -> Iterator[Finding]:
     category="design",
     dialects=PG,
     anchors={"squawk": "ban-char-field"},
+    subjects=_TYPING,
 )
 def ban_char_field(ctx: Context) -> Iterator[Finding]:
     """
@@ -553,6 +562,7 @@ def ban_char_field(ctx: Context) -> Iterator[Finding]:
     category="design",
     dialects=PG,
     anchors={"strong_migrations": "add_column_json"},
+    subjects=_TYPING,
 )
 def prefer_jsonb(ctx: Context) -> Iterator[Finding]:
     """

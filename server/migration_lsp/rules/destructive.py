@@ -130,6 +130,7 @@ def rename_table(ctx: Context) -> Iterator[Finding]:
         "atlas": "DS103",
         "alembic-guard": "AG005",
     },
+    subjects=(DropColumn,),
 )
 def drop_column(ctx: Context) -> Iterator[Finding]:
     """
@@ -183,6 +184,7 @@ def drop_column(ctx: Context) -> Iterator[Finding]:
         "atlas": "DS102",
         "alembic-guard": "AG005",
     },
+    subjects=(DropTable,),
 )
 def drop_table(ctx: Context) -> Iterator[Finding]:
     """
@@ -227,6 +229,7 @@ def drop_table(ctx: Context) -> Iterator[Finding]:
     severity=Severity.WARNING,
     category="locks",
     anchors={"squawk": "ban-truncate-cascade"},
+    subjects=(Truncate,),
 )
 def truncate_table(ctx: Context) -> Iterator[Finding]:
     """

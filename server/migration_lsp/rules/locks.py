@@ -44,6 +44,7 @@ def _existing(ctx: Context, op: Operation, table: str | None) -> bool:
         "atlas": "PG101",
         "alembic-guard": "AG002",
     },
+    subjects=(CreateIndex,),
 )
 def non_concurrent_index(ctx: Context) -> Iterator[Finding]:
     """
@@ -181,6 +182,7 @@ def non_concurrent_index(ctx: Context) -> Iterator[Finding]:
         "django-migration-linter": "DROP_INDEX",
         "atlas": "PG102",
     },
+    subjects=(DropIndex,),
 )
 def non_concurrent_index_drop(ctx: Context) -> Iterator[Finding]:
     """
@@ -246,6 +248,7 @@ def non_concurrent_index_drop(ctx: Context) -> Iterator[Finding]:
         "atlas": "PG103",
         "alembic-guard": "AG003",
     },
+    subjects=(CreateIndex, DropIndex),
 )
 def concurrent_index_in_transaction(ctx: Context) -> Iterator[Finding]:
     """
@@ -361,6 +364,7 @@ def _outside_transaction_hint(ctx: Context) -> str:
         "atlas": "MF103, MY101",
         "alembic-guard": "AG001",
     },
+    subjects=(AddColumn,),
 )
 def add_not_null_column_without_default(ctx: Context) -> Iterator[Finding]:
     """
@@ -540,6 +544,7 @@ def _proves_not_null(checks: dict[tuple[str, str], str], key: tuple[str, str], c
         "atlas": "PG302",
         "alembic-guard": "AG009",
     },
+    subjects=(AddColumn,),
 )
 def add_column_volatile_default(ctx: Context) -> Iterator[Finding]:
     """
@@ -632,6 +637,7 @@ def _rewrite_free(old: str | None, new: str | None) -> bool:
         "atlas": "PG301",
         "alembic-guard": "AG006",
     },
+    subjects=(AlterColumn,),
 )
 def change_column_type(ctx: Context) -> Iterator[Finding]:
     """

@@ -110,6 +110,7 @@ def _group_by_step(ctx: Context) -> dict[tuple[Step, int], list[Operation]]:
     dialects=PG,
     fix="use-concurrently",
     anchors={"squawk": "require-concurrent-reindex", "django-migration-linter": "REINDEX"},
+    subjects=(Reindex,),
 )
 def non_concurrent_reindex(ctx: Context) -> Iterator[Finding]:
     """
@@ -161,6 +162,7 @@ def non_concurrent_reindex(ctx: Context) -> Iterator[Finding]:
     dialects=PG,
     fix="use-concurrently",
     anchors={"squawk": "require-concurrent-partition-detach"},
+    subjects=(DetachPartition,),
 )
 def non_concurrent_detach_partition(ctx: Context) -> Iterator[Finding]:
     """
@@ -209,6 +211,7 @@ def non_concurrent_detach_partition(ctx: Context) -> Iterator[Finding]:
     category="postgres",
     dialects=PG,
     fix="use-concurrently",
+    subjects=(RefreshMaterializedView,),
 )
 def non_concurrent_refresh(ctx: Context) -> Iterator[Finding]:
     """
@@ -254,6 +257,7 @@ def non_concurrent_refresh(ctx: Context) -> Iterator[Finding]:
     category="postgres",
     dialects=PG,
     anchors={"squawk": "prefer-repack"},
+    subjects=(Vacuum, Cluster),
 )
 def vacuum_full(ctx: Context) -> Iterator[Finding]:
     """
@@ -307,6 +311,7 @@ def vacuum_full(ctx: Context) -> Iterator[Finding]:
     category="postgres",
     dialects=PG,
     anchors={"squawk": "ban-drop-not-null"},
+    subjects=(AlterColumn,),
 )
 def drop_not_null(ctx: Context) -> Iterator[Finding]:
     """
@@ -358,6 +363,7 @@ def drop_not_null(ctx: Context) -> Iterator[Finding]:
     category="postgres",
     dialects=PG,
     anchors={"squawk": "ban-drop-database", "atlas": "DS101"},
+    subjects=(DropSchema, DropDatabase),
 )
 def drop_schema_or_database(ctx: Context) -> Iterator[Finding]:
     """
@@ -405,6 +411,7 @@ def drop_schema_or_database(ctx: Context) -> Iterator[Finding]:
     category="postgres",
     dialects=PG,
     anchors={"atlas": "CD101, CD102, CD103"},
+    subjects=(DropConstraint,),
 )
 def drop_constraint(ctx: Context) -> Iterator[Finding]:
     """
@@ -453,6 +460,7 @@ def drop_constraint(ctx: Context) -> Iterator[Finding]:
     category="postgres",
     dialects=PG,
     anchors={"squawk": "ban-create-domain-with-constraint, ban-alter-domain-with-add-constraint"},
+    subjects=(CreateDomain, AlterDomain),
 )
 def domain_with_constraint(ctx: Context) -> Iterator[Finding]:
     """
@@ -602,6 +610,10 @@ def identifier_too_long(ctx: Context) -> Iterator[Finding]:
                 yield ctx.finding(at, message)
 
 
+_ROBUST_KINDS = (CreateTable, CreateIndex, AddColumn, DropTable, DropIndex, DropColumn, DropSchema)
+"""What `_robust_candidate` may ask IF [NOT] EXISTS of."""
+
+
 def _robust_candidate(op: Operation) -> str | None:
     """What to add for `op` to be re-runnable, or None when it already is (or cannot be)."""
     if isinstance(op, CreateTable) and not op.if_not_exists:
@@ -629,6 +641,7 @@ def _robust_candidate(op: Operation) -> str | None:
     dialects=PG,
     fix="insert-if-not-exists",
     anchors={"squawk": "prefer-robust-stmts"},
+    subjects=_ROBUST_KINDS,
 )
 def prefer_robust_statements(ctx: Context) -> Iterator[Finding]:
     """
@@ -687,10 +700,6 @@ def _steps_with_several_statements(ctx: Context) -> frozenset[tuple[Step, int]]:
     return frozenset(step for step, ops in _by_step(ctx).items() if _several_statements(ops))
 
 
-_ROBUST_KINDS = (CreateTable, CreateIndex, AddColumn, DropTable, DropIndex, DropColumn, DropSchema)
-"""What `_robust_candidate` may ask IF [NOT] EXISTS of."""
-
-
 _ROBUST_PARTS = ("keyword", "column", "table", "name")
 
 
@@ -714,6 +723,7 @@ _TRANSACTION_WORDS = {"begin": "BEGIN", "commit": "COMMIT", "rollback": "ROLLBAC
     dialects=PG,
     fix="remove-transaction-control",
     anchors={"squawk": "transaction-nesting", "atlas": "TX201"},
+    subjects=(TransactionControl,),
 )
 def transaction_nesting(ctx: Context) -> Iterator[Finding]:
     """
@@ -1036,6 +1046,7 @@ def _after_lock(ctx: Context, op: Operation, table: str, count: int) -> Finding:
     severity=Severity.WARNING,
     category="postgres",
     dialects=MYSQL,
+    subjects=(AlterTableOptions,),
 )
 def mysql_blocking_algorithm(ctx: Context) -> Iterator[Finding]:
     """
@@ -1093,6 +1104,7 @@ def mysql_blocking_algorithm(ctx: Context) -> Iterator[Finding]:
     category="locks",
     dialects=PG,
     fix="run-outside-transaction",
+    subjects=(AlterEnum,),
 )
 def enum_add_value_in_transaction(ctx: Context) -> Iterator[Finding]:
     """
@@ -1167,6 +1179,7 @@ def enum_add_value_in_transaction(ctx: Context) -> Iterator[Finding]:
         "strong_migrations": "add_column_generated_stored, add_column_auto_incrementing",
         "atlas": "PG309",
     },
+    subjects=(AddColumn,),
 )
 def add_stored_generated_column(ctx: Context) -> Iterator[Finding]:
     """
