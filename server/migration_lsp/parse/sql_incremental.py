@@ -127,14 +127,20 @@ def parse_segments(
     """The segments of `text` (at document offset `offset`), reusing an earlier parse of a
     similar text. `builder(text, positions)` makes the statement builder of `parse.sql`."""
     key = (dialect_name, step)
-    previous = _closest(key, text)
+    closest = _closest(key, text)
+    previous = closest[0] if closest is not None else None
     scanner = _Scanner(text, dialect, step, offset, builder, previous)
     segments, ends = scanner.run()
     by_text = {s.text: s for s in segments}
     first_open = next((i for i, s in enumerate(segments) if s.open_ended), len(segments))
     older = previous.by_text if previous else {}
     state = _State(key, text, offset, ends, segments, by_text, older, first_open)
-    _remember(state)
+    # a new version of the same text takes its place: typing keeps one state per document
+    # (and the one before through `older`), not eight versions of the one being edited
+    replaced = None
+    if closest is not None and 2 * closest[2] > max(len(text), len(closest[0].text)):
+        replaced = closest[1]
+    _remember(state, replaced)
     return segments
 
 
@@ -144,16 +150,19 @@ def forget() -> None:
         _states.clear()
 
 
-def _remember(state: _State) -> None:
+def _remember(state: _State, replaced: int | None = None) -> None:
     with _lock:
+        if replaced is not None:
+            _states.pop(replaced, None)
         _next_id[0] += 1
         _states[_next_id[0]] = state
         while len(_states) > _STATES:
             _states.popitem(last=False)
 
 
-def _closest(key: tuple[str | None, Step], text: str) -> _State | None:
-    """The remembered state sharing the most text with `text` at its start and end."""
+def _closest(key: tuple[str | None, Step], text: str) -> tuple[_State, int, int] | None:
+    """The remembered state sharing the most text with `text` at its start and end, its
+    id, and how much text it shares."""
     with _lock:
         candidates = [(k, s) for k, s in _states.items() if s.key == key]
     best: tuple[int, int, _State] | None = None
@@ -166,7 +175,7 @@ def _closest(key: tuple[str | None, Step], text: str) -> _State | None:
     with _lock:  # the one most likely used again stays longest
         if best[1] in _states:
             _states.move_to_end(best[1])
-    return best[2]
+    return best[2], best[1], best[0]
 
 
 class _Targets:
