@@ -92,38 +92,8 @@ def decode_value(source: TreeSource, node: Node, grammar: StringGrammar) -> tupl
     """`decode(...)`'s value and `formatted`, without the positions (a literal argument's value
     is all most callers read; a position list costs an int object per character)."""
     value: list[str] = []
-    formatted = _values(node, False, _kinds(grammar), source, value)
+    formatted = _parts(node, False, _kinds(grammar), source, value, None)[0]
     return "".join(value), formatted
-
-
-def _values(
-    parent: Node, body: bool, kinds: dict[str, Part], source: TreeSource, value: list[str]
-) -> bool:
-    """`_parts` without positions: the same characters in `value`; any interpolation."""
-    bounds = source.bounds
-    text = source.text
-    formatted = False
-    previous: int | None = None
-    for child in parent.children:
-        part = kinds.get(child.type)
-        if part is None:
-            continue
-        start, stop = bounds(child)
-        if body and previous is not None and previous < start:
-            gap = text[previous:start]
-            if not gap.strip():
-                value.append(gap)
-        previous = stop
-        if part == "text":
-            value.append(text[start:stop])
-        elif part == "descend":
-            formatted = _values(child, True, kinds, source, value) or formatted
-        elif part == "escape":
-            value.append(unescape(text[start:stop]))
-        else:
-            formatted = True
-            value.append(_interpolated_name(text[start:stop]))
-    return formatted
 
 
 def _parts(
@@ -132,10 +102,12 @@ def _parts(
     kinds: dict[str, Part],
     source: TreeSource,
     value: list[str],
-    positions: list[int],
+    positions: list[int] | None,
 ) -> tuple[bool, int | None]:
-    """Append the characters of `parent`'s parts; (any interpolation, end of the last part).
-    `body`: a heredoc body, whose line breaks some grammars leave between its parts."""
+    """Append the characters of `parent`'s parts (and their offsets to `positions`, unless
+    None: an int object per character is what most callers need not pay); (any
+    interpolation, end of the last part). `body`: a heredoc body, whose line breaks some
+    grammars leave between its parts."""
     bounds = source.bounds
     text = source.text
     formatted = False
@@ -149,22 +121,25 @@ def _parts(
             gap = text[previous:start]
             if not gap.strip():
                 value.append(gap)
-                positions.extend(range(previous, start))
+                if positions is not None:
+                    positions.extend(range(previous, start))
         previous = stop
-        if part == "text":
-            value.append(text[start:stop])
-            positions.extend(range(start, stop))
-        elif part == "descend":
+        if part == "descend":
             formatted = _parts(child, True, kinds, source, value, positions)[0] or formatted
+            continue
+        if part == "text":
+            piece = text[start:stop]
         elif part == "escape":
-            decoded = unescape(text[start:stop])
-            value.append(decoded)
-            positions.extend([start] * len(decoded))
+            piece = unescape(text[start:stop])
         else:
             formatted = True
-            name = _interpolated_name(text[start:stop])
-            value.append(name)
-            positions.extend([start] * len(name))
+            piece = _interpolated_name(text[start:stop])
+        value.append(piece)
+        if positions is not None:
+            if part == "text":
+                positions.extend(range(start, stop))
+            else:
+                positions.extend([start] * len(piece))
     return formatted, previous
 
 
