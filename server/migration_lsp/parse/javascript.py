@@ -34,6 +34,7 @@ from migration_lsp.parse.treesitter import (
     field_id,
     kind_ids,
     named_children,
+    visit_named,
     walk,
     walk_with_parents,
 )
@@ -303,23 +304,14 @@ def visit_chains(
     kind_of, calls, no_calls = syntax.kind, syntax.call, syntax.no_calls
     if kind_of(node) in calls and handle(node):  # (no parent: a chain's top)
         return
-    # a frame per parent: its children still to visit (reversed), and itself
-    frames = [(node.named_children[::-1], node)]
-    while frames:
-        pending, parent = frames[-1]
-        if not pending:
-            frames.pop()
-            continue
-        current = pending.pop()
+
+    def enter(current: Node, parent: Node) -> bool:
         kind = kind_of(current)
         if kind in calls and starts_chain(current, parent) and handle(current):
-            continue
-        if kind in no_calls:
-            continue
-        children = current.named_children
-        if children:
-            children.reverse()
-            frames.append((children, current))
+            return False
+        return kind not in no_calls
+
+    visit_named(node, enter)
 
 
 def calls(node: Node, *, into_functions: bool = True) -> Iterator[Node]:

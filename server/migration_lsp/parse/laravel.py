@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from tree_sitter import Node
@@ -59,7 +58,7 @@ from migration_lsp.parse.laravel_php import (
     variable,
 )
 from migration_lsp.parse.sql import TransactionMode
-from migration_lsp.parse.treesitter import TreeSource, named_children
+from migration_lsp.parse.treesitter import TreeSource, named_children, visit_named
 from migration_lsp.text import Span
 
 TRANSACTIONAL_DIALECTS = frozenset({"postgresql", "sqlite", "mssql"})
@@ -424,30 +423,22 @@ class _Reader:
         self.emit(change, last.name_node, f"DB::table()->{last.name}", in_tx)
 
 
-def _outermost_calls(node: Node) -> Iterator[Node]:
+def _outermost_calls(node: Node) -> list[Node]:
     """Calls in `node` that end a chain, in source order (not inside nested closures)."""
     if node.type in CALLS and is_outermost(node):
-        yield node
-        return
-    # a frame per parent: its children still to visit (reversed), and itself
+        return [node]
     kinds = php_kinds()
-    frames = [(node.named_children[::-1], node)]
-    while frames:
-        pending, parent = frames[-1]
-        if not pending:
-            frames.pop()
-            continue
-        current = pending.pop()
+    found: list[Node] = []
+
+    def enter(current: Node, parent: Node) -> bool:
         kind = current.kind_id
         if kind in kinds.calls and ends_chain(current, parent):
-            yield current
-            continue
-        if kind in kinds.closures:
-            continue
-        children = current.named_children
-        if children:
-            children.reverse()
-            frames.append((children, current))
+            found.append(current)
+            return False
+        return kind not in kinds.closures
+
+    visit_named(node, enter)
+    return found
 
 
 # --------------------------------------------------------------------------- ->change()

@@ -221,6 +221,27 @@ def walk_with_parents(
             stack.extend((child, current) for child in reversed(current.children))
 
 
+def visit_named(node: Node, enter: Callable[[Node, Node], bool]) -> None:
+    """Call `enter(child, parent)` on each named node under `node` (not `node` itself), in
+    document order, descending into a node's children only where it returns True. Not
+    recursive: deeply nested code must not exhaust Python's stack; each node comes with its
+    parent, as `Node.parent` costs a descent from the root. A frame per parent (its children
+    still to visit, reversed, and itself), not a tuple per node: the parsers walk every
+    statement of every file this way."""
+    frames = [(node.named_children[::-1], node)]
+    while frames:
+        pending, parent = frames[-1]
+        if not pending:
+            frames.pop()
+            continue
+        current = pending.pop()
+        if enter(current, parent):
+            children = current.named_children
+            if children:
+                children.reverse()
+                frames.append((children, current))
+
+
 def ancestors(node: Node, root: Node) -> list[Node]:
     """`node`'s ancestors up to `root`, innermost first, found in one descent from `root`
     (climbing with `Node.parent` descends from the root again at every level)."""
