@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from migration_lsp.parse import python as python_parse
 from migration_lsp.parse.python import parse_python
 from migration_lsp.parse.python_incremental import reparse
-from migration_lsp.parse.sql_incremental import common_prefix, common_suffix
+from migration_lsp.text import common_prefix, common_suffix
 
 ROOT = Path(__file__).resolve().parents[1]
 

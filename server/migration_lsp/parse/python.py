@@ -19,8 +19,7 @@ from migration_lsp.parse.host_sql import sql_operations
 from migration_lsp.parse.pystrings import literal_positions
 from migration_lsp.parse.python_incremental import reparse
 from migration_lsp.parse.sql import TransactionMode, new_span
-from migration_lsp.parse.sql_incremental import common_prefix, common_suffix
-from migration_lsp.text import LineIndex, Span
+from migration_lsp.text import LineIndex, Span, common_prefix, common_suffix
 
 _TEXT_CLAUSE_METHODS = frozenset({"bindparams", "columns", "execution_options"})
 

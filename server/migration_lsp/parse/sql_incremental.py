@@ -29,9 +29,14 @@ from sqlglot.errors import TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from migration_lsp.model import Column, Operation, ParseProblem, Step
-from migration_lsp.text import Span, fast_span, set_span_end, set_span_start
-from migration_lsp.text import common_prefix as common_prefix  # re-exported
-from migration_lsp.text import common_suffix as common_suffix
+from migration_lsp.text import (
+    Span,
+    common_prefix,
+    common_suffix,
+    fast_span,
+    set_span_end,
+    set_span_start,
+)
 
 _span = fast_span
 _new = object.__new__
