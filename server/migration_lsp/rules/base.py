@@ -308,6 +308,14 @@ class Context:
     def transaction_of(self, op: Operation) -> tuple[Step, int]:
         """Which transaction of its step `op` runs in: Liquibase runs every changeSet in a
         transaction of its own (the changeSet's index); other tools, one per step (-1)."""
+        units = self._unit_index()
+        return op.step, units.get(id(op), -1) if units else -1
+
+    def one_unit_per_step(self) -> bool:
+        """Whether `transaction_of` gives every operation of a step the same transaction."""
+        return not self._unit_index()
+
+    def _unit_index(self) -> dict[int, int]:
         units = self._units
         if units is None:
             m = self._migration
@@ -316,7 +324,7 @@ class Context:
                 if m.tool == "liquibase"
                 else {}
             )
-        return op.step, units.get(id(op), -1) if units else -1
+        return units
 
     def is_new_table(self, table: str | None, op: Operation) -> bool:
         """Created (or renamed into existence) earlier in the same step of this migration:

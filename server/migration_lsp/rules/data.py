@@ -80,7 +80,7 @@ def _schema_units(ctx: Context) -> frozenset[int]:
     changeSet) whose judged operations change the schema. An edit that keeps this set and
     no data change keeps the findings."""
     ops = ctx.operations()
-    if ctx.migration.tool != "liquibase":  # one unit: the first schema change decides
+    if ctx.one_unit_per_step():  # one unit: the first schema change decides
         return frozenset({-1}) if any(map(changes_schema, ops)) else frozenset()
     return frozenset(ctx.transaction_of(op)[1] for op in ops if changes_schema(op))
 
